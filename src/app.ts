@@ -1,0 +1,141 @@
+import { createHash, randomUUID } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { Database } from './db/db.ts';
+import { modules as processModules } from './modules/index.ts';
+import { KeyCache, registerAuth } from './platform/auth/auth.plugin.ts';
+import { DomainError } from './platform/errors.ts';
+import { registerHealth } from './platform/health.ts';
+import { EnumRegistry } from './platform/i18n.ts';
+import { registerIdempotency } from './platform/idempotency.ts';
+import type { QueueRegistry } from './platform/jobs.ts';
+import { loggerOptions } from './platform/logger.ts';
+import { registerMetrics } from './platform/metrics.ts';
+import type { App, TesseraModule } from './platform/module.ts';
+import { platformModule } from './platform/platform.module.ts';
+import { registerProblems } from './platform/problems.ts';
+
+export const API_PREFIX = '/api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The shared connections an app (and a worker) runs on; their owner closes them. */
+export interface Resources {
+  db: Database;
+  redis: Redis;
+  queues: QueueRegistry;
+}
+
+/** Every module of this build: the platform's own plus the process modules. */
+export function allModules(enums = new EnumRegistry()): TesseraModule[] {
+  return [platformModule(enums), ...processModules];
+}
+
+export interface BuildOptions {
+  /** Log to pino with the config's level (default); `false` for silence. */
+  logger?: boolean;
+}
+
+/** The Fastify instance with platform plugins and every module's routes. Not yet listening. */
+export async function buildApp(
+  config: Config,
+  resources: Resources,
+  options: BuildOptions = {},
+): Promise<App> {
+  const app = Fastify({
+    logger:
+      options.logger === false || config.LOG_LEVEL === 'silent' ? false : loggerOptions(config.LOG_LEVEL),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    trustProxy: true,
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Only JSON bodies by default: anything else is a 415 (modules add multipart where they take files).
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    return payload;
+  });
+
+  const enums = new EnumRegistry();
+  const modules = allModules(enums);
+  for (const module of modules)
+    for (const [name, labels] of Object.entries(module.enums ?? {})) enums.add(name, labels);
+
+  registerProblems(app);
+  const keys = new KeyCache(resources.db, config.AUTH_CACHE_MS);
+  registerAuth(app, keys);
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/') || !route.schema) return;
+    const response = (route.schema.response ??= {}) as Record<string, unknown>;
+    response['4XX'] ??= { $ref: 'Problem#' };
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera',
+        version: '0.1.0',
+        description:
+          'Headless IT service management backend (ISO/IEC 20000, ITSS). Errors are RFC 9457 problem+json; ' +
+          'lists page with `limit` and `cursor`; POSTs accept `Idempotency-Key`; records carry `version` ' +
+          '(ETag) and changes accept `If-Match`.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key token' } },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (config.RATE_LIMIT_PER_MINUTE > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.RATE_LIMIT_PER_MINUTE,
+      timeWindow: 60_000,
+      allowList: (request) => !request.url.startsWith('/api/') && !request.url.startsWith('/v2/'),
+      keyGenerator: (request) => {
+        const auth = request.headers.authorization;
+        return auth ? createHash('sha1').update(auth).digest('base64url') : request.ip;
+      },
+      errorResponseBuilder: (_request, context) =>
+        new DomainError(
+          'RATE_LIMITED',
+          'rate_limited',
+          `Rate limit of ${context.max} requests per minute exceeded`,
+          {
+            retryAfterSeconds: Math.ceil(context.ttl / 1000),
+          },
+        ),
+    });
+  }
+
+  registerIdempotency(app, resources.db, config.IDEMPOTENCY_TTL_HOURS);
+  registerHealth(app, resources);
+  const queueNames = [...new Set(modules.flatMap((m) => (m.jobs ?? []).map((j) => j.queue)))];
+  registerMetrics(app, { db: resources.db, queues: resources.queues, queueNames: () => queueNames });
+
+  await app.register(
+    async (api) => {
+      for (const module of modules)
+        await module.routes?.(api as unknown as App, { db: resources.db, config, keys });
+    },
+    { prefix: API_PREFIX },
+  );
+
+  return app as unknown as App;
+}

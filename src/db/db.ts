@@ -1,0 +1,44 @@
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.ts';
+
+export type Database = Kysely<DB>;
+export type Tx = Transaction<DB>;
+/** Anything a repository can run a query on: the pool or an open transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+const INT8 = 20;
+const DATE = 1082;
+
+/** Per-pool type parsers: bigint counts and ids as numbers, `date` columns as plain `YYYY-MM-DD`. */
+const typeParsers = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === INT8) return (value: string) => Number(value);
+    if (oid === DATE) return (value: string) => value;
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+export function createPool(connectionString: string, max: number): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    max,
+    types: typeParsers,
+    application_name: 'tessera',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+}
+
+export function createDb(connectionString: string, max = 10): Database {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPool(connectionString, max) }) });
+}
+
+/**
+ * Runs `work` in one transaction: the change, its timeline, its audit entry and its outbox events
+ * commit together or not at all.
+ */
+export function inTransaction<T>(db: Database, work: (trx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(work);
+}

@@ -1,0 +1,5 @@
+import type { TesseraModule } from '../platform/module.ts';
+import { directoryModule } from './directory/index.ts';
+
+/** Every process module, in dependency order. Adding a module = adding it here. */
+export const modules: TesseraModule[] = [directoryModule];

@@ -1,0 +1,31 @@
+import type { Executor } from '../db/db.ts';
+import type { RequestContext } from './context.ts';
+
+export interface AuditEntry {
+  /** `<record type>.<verb>`, e.g. `customer.update`, `incident.resolve`. */
+  action: string;
+  recordType: string;
+  recordId: string;
+  customerId?: string | null;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Writes one audit entry; call it inside the transaction of the change it describes. */
+export async function writeAudit(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void> {
+  await trx
+    .insertInto('audit_log')
+    .values({
+      actor_key_id: ctx.actor.keyId,
+      actor_name: ctx.actor.name,
+      actor_role: ctx.actor.role,
+      action: entry.action,
+      record_type: entry.recordType,
+      record_id: entry.recordId,
+      customer_id: entry.customerId ?? null,
+      before: entry.before === undefined ? null : JSON.stringify(entry.before),
+      after: entry.after === undefined ? null : JSON.stringify(entry.after),
+      request_id: ctx.requestId,
+    })
+    .execute();
+}

@@ -1,0 +1,42 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/db.ts';
+import type { KeyCache } from './auth/auth.plugin.ts';
+import type { EnumLabels } from './i18n.ts';
+import type { EventRoute, JobDefinition, ScheduleDefinition } from './jobs.ts';
+
+/** The Fastify instance routes are written against: TypeBox schemas type the handlers. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What a module may use. Services take narrower slices of it. */
+export interface ModuleDeps {
+  db: Database;
+  config: Config;
+  keys: KeyCache;
+}
+
+/**
+ * A process module (`src/modules/<name>/index.ts` exports one). The API registers its routes under
+ * `/api/v1`; the worker runs its jobs, schedules and event routes; its enumerations get labels.
+ */
+export interface TesseraModule {
+  name: string;
+  routes?: (app: App, deps: ModuleDeps) => Promise<void> | void;
+  jobs?: JobDefinition[];
+  schedules?: ScheduleDefinition[];
+  eventRoutes?: EventRoute[];
+  enums?: Record<string, EnumLabels>;
+}
