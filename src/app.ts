@@ -78,7 +78,8 @@ export async function buildApp(
   registerAuth(app, keys);
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith('/api/') || !route.schema) return;
-    const response = (route.schema.response ??= {}) as Record<string, unknown>;
+    route.schema.response ??= {};
+    const response = route.schema.response as Record<string, unknown>;
     response['4XX'] ??= { $ref: 'Problem#' };
   });
 

@@ -84,6 +84,10 @@ export const ConfigSchema = Type.Object({
     default: 5,
     description: 'Jobs processed at once per queue per worker process',
   }),
+  MIGRATE_ON_START: Type.Boolean({
+    default: true,
+    description: 'Apply pending migrations at start (always on with the embedded database)',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 10000,
