@@ -21,7 +21,7 @@ const typeParsers = {
 };
 
 export function createPool(connectionString: string, max: number): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString,
     max,
     types: typeParsers,
@@ -29,6 +29,11 @@ export function createPool(connectionString: string, max: number): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
   });
+  // An idle client that loses its server (PostgreSQL restart, admin termination, network) is
+  // dropped by the pool, which then emits 'error'; without a listener that would crash the process.
+  // The next query simply opens a new connection.
+  pool.on('error', () => {});
+  return pool;
 }
 
 export function createDb(connectionString: string, max = 10): Database {
