@@ -53,7 +53,17 @@ function encodeCursor(sortKey: string, value: unknown, id: unknown): string {
 function decodeCursor(cursor: string, sortKey: string): [unknown, unknown] {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(parsed) && parsed.length === 3 && parsed[0] === sortKey) return [parsed[1], parsed[2]];
+    // Only scalars this module encoded: a forged null would match no row (a silent empty page),
+    // and an object or array would reach SQL as a literal of the wrong type.
+    const scalar = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 3 &&
+      parsed[0] === sortKey &&
+      scalar(parsed[1]) &&
+      scalar(parsed[2])
+    )
+      return [parsed[1], parsed[2]];
   } catch {
     // fall through
   }
