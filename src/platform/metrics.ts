@@ -41,24 +41,29 @@ export function registerMetrics(
     },
   });
 
-  const outboxBacklog = new Gauge({
+  // Each gauge reads the outbox in its own collect: prom-client collects all metrics of a scrape at
+  // once, so a value set by another metric's collect would be reported one scrape late.
+  const outboxState = () =>
+    sql<{ unsent: number; lag: number | null }>`
+      SELECT count(*)::int AS unsent, extract(epoch FROM now() - min(occurred_at))::float8 AS lag
+      FROM outbox WHERE sent_at IS NULL`
+      .execute(deps.db)
+      .then((r) => r.rows[0])
+      .catch(() => undefined);
+  new Gauge({
     name: 'tessera_outbox_unsent',
     help: 'Domain events waiting in the outbox',
     registers: [registry],
+    async collect() {
+      this.set((await outboxState())?.unsent ?? 0);
+    },
   });
   new Gauge({
     name: 'tessera_outbox_lag_seconds',
     help: 'Age of the oldest unsent outbox event (0 when none)',
     registers: [registry],
     async collect() {
-      const row = await sql<{ unsent: number; lag: number | null }>`
-        SELECT count(*)::int AS unsent, extract(epoch FROM now() - min(occurred_at))::float8 AS lag
-        FROM outbox WHERE sent_at IS NULL`
-        .execute(deps.db)
-        .then((r) => r.rows[0])
-        .catch(() => undefined);
-      outboxBacklog.set(row?.unsent ?? 0);
-      this.set(row?.lag ?? 0);
+      this.set((await outboxState())?.lag ?? 0);
     },
   });
 
