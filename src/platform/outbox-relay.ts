@@ -15,6 +15,12 @@ export interface EventJobData {
   aggregateId: string;
 }
 
+/**
+ * The deterministic BullMQ job id of an event's job. BullMQ 6 rejects custom ids containing `:`
+ * ("Custom Id cannot contain :"), so the parts are joined with `.` (event ids are UUIDs).
+ */
+export const eventJobId = (eventId: string, jobName: string): string => `${eventId}.${jobName}`;
+
 export interface RelayOptions {
   db: Database;
   databaseUrl: string;
@@ -27,9 +33,9 @@ export interface RelayOptions {
 
 /**
  * Moves committed outbox rows to BullMQ. Each event becomes one job per matching route with the job
- * id `<eventId>:<job name>`, so a batch re-sent after a crash or a Redis error between "added" and
- * "marked sent" is deduplicated by BullMQ: every event reaches each queue exactly once. Rows are
- * claimed with SKIP LOCKED, so several workers can relay side by side.
+ * id `<eventId>.<job name>` (`eventJobId`), so a batch re-sent after a crash or a Redis error between
+ * "added" and "marked sent" is deduplicated by BullMQ: every event reaches each queue exactly once.
+ * Rows are claimed with SKIP LOCKED, so several workers can relay side by side.
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
@@ -147,7 +153,7 @@ export class OutboxRelay {
                 attempts: 5,
                 backoff: { type: 'exponential', delay: 1000 },
                 ...job.options,
-                jobId: `${row.event_id}:${job.name}`,
+                jobId: eventJobId(row.event_id, job.name),
               },
             });
             byQueue.set(job.queue, list);
