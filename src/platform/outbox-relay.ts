@@ -44,11 +44,17 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private failures = 0;
+  /** Redis is back: catch up now rather than when the (up to 30 s) backoff ends. */
+  private readonly onRedisReady = () => {
+    this.failures = 0;
+    this.wake();
+  };
 
   constructor(private readonly options: RelayOptions) {}
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.options.queues.connection.on('ready', this.onRedisReady);
     await this.listen().catch((err) =>
       this.options.log.warn({ err }, 'outbox LISTEN unavailable; polling only'),
     );
@@ -182,6 +188,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.options.queues.connection.off('ready', this.onRedisReady);
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     const listener = this.listener;
