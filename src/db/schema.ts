@@ -118,4 +118,116 @@ export interface DB {
   audit_log: AuditLogTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  routing_rules: RoutingRulesTable;
+  request_items: RequestItemsTable;
+  service_requests: ServiceRequestsTable;
+  service_request_events: ServiceRequestEventsTable;
+  knowledge_articles: KnowledgeArticlesTable;
+  knowledge_article_links: KnowledgeArticleLinksTable;
+}
+
+// ---- service-desk module ----
+export interface RoutingRulesTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  position: number;
+  description: string | null;
+  customer_id: string | null;
+  category: string | null;
+  service_id: string | null;
+  channel: string | null;
+  group_id: string;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface RequestItemsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  code: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  form_schema: JSONColumnType<Record<string, unknown>>;
+  approval_required: Generated<boolean>;
+  approver_ids: Generated<string[]>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type ServiceRequestStatus =
+  | 'submitted'
+  | 'approved'
+  | 'rejected'
+  | 'in_fulfilment'
+  | 'fulfilled'
+  | 'closed'
+  | 'cancelled';
+
+export interface ServiceRequestsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  item_id: string;
+  customer_id: string;
+  requester_id: string | null;
+  title: string;
+  answers: JSONColumnType<Record<string, unknown>>;
+  status: Generated<ServiceRequestStatus>;
+  approval_required: boolean;
+  decided_by_key_id: string | null;
+  decided_by_name: string | null;
+  decided_at: Timestamp | null;
+  decision_comment: string | null;
+  fulfilment_notes: string | null;
+  fulfilled_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  cancel_reason: string | null;
+  cancelled_at: Timestamp | null;
+  created_by_key_id: string | null;
+  created_by_name: string;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ServiceRequestEventsTable {
+  id: Generated<number>;
+  request_id: string;
+  at: Generated<Date>;
+  type: string;
+  from_status: ServiceRequestStatus | null;
+  to_status: ServiceRequestStatus | null;
+  actor_key_id: string | null;
+  actor_name: string;
+  actor_role: string;
+  comment: string | null;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface KnowledgeArticlesTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  title: string;
+  body: Generated<string>;
+  category: string | null;
+  keywords: Generated<string[]>;
+  status: Generated<'draft' | 'published' | 'retired'>;
+  published_at: Timestamp | null;
+  retired_at: Timestamp | null;
+  created_by_name: string;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  search_text: ColumnType<string, never, never>;
+}
+
+export interface KnowledgeArticleLinksTable {
+  article_id: string;
+  incident_id: string;
+  linked_at: Generated<Date>;
+  linked_by: string;
 }
