@@ -3,22 +3,45 @@ import pg from 'pg';
 import { migrateToLatest } from '../../src/db/migrator.ts';
 import { databaseUrl, templateName, withAdmin } from './databases.ts';
 
+/** Whether a process of this machine is still running (test databases carry their creator's pid). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Once per `npm test`: build the template database from the migrations (unless one for exactly these
- * migrations exists), and drop databases that earlier, interrupted runs left behind.
+ * migrations exists), and drop databases that earlier, interrupted runs left behind. Several runs may
+ * share one PostgreSQL (several people or agents on one machine): an advisory lock serialises this
+ * setup, and databases whose creating process still runs belong to another run and are left alone.
  */
 export default async function setup(): Promise<void> {
   const template = templateName();
-  const exists = await withAdmin(async (c) => {
-    const stale = await c.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE (datname LIKE 'tessera_test_%' OR (datname LIKE 'tessera_tpl_%' AND datname <> $1))`,
-      [template],
-    );
-    for (const { datname } of stale.rows) await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
-    const found = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [template]);
-    return found.rowCount === 1;
+  await withAdmin(async (c) => {
+    await c.query(`SELECT pg_advisory_lock(hashtext('tessera-test-setup'))`);
+    try {
+      const stale = await c.query<{ datname: string }>(
+        `SELECT datname FROM pg_database WHERE (datname LIKE 'tessera_test_%' OR (datname LIKE 'tessera_tpl_%' AND datname <> $1))`,
+        [template],
+      );
+      for (const { datname } of stale.rows) {
+        const pid = /^tessera_test_(\d+)_/.exec(datname)?.[1];
+        if (pid && alive(Number(pid))) continue;
+        await c.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+      }
+      const found = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [template]);
+      if (found.rowCount !== 1) await buildTemplate(template);
+    } finally {
+      await c.query(`SELECT pg_advisory_unlock(hashtext('tessera-test-setup'))`);
+    }
   });
-  if (exists) return;
+}
+
+async function buildTemplate(template: string): Promise<void> {
   const building = `${template}_build`;
   await withAdmin(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
