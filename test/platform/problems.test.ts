@@ -27,6 +27,9 @@ describe('body validation', () => {
     expect(body.errors?.find((e) => e.pointer === '/name')?.detail).toBe('is required');
   });
 
+  // Bodies are validated with the same Ajv options as query strings (coerceTypes: 'array'), so
+  // `"name": 123` is accepted as "123" and `"tier": "2"` as 2; only values that cannot be coerced
+  // are type errors.
   it('rejects a value of the wrong type', async () => {
     const res = await t.request('POST', '/api/v1/groups', {
       body: { name: { en: 'x' }, tier: 'two', active: 'maybe' },
