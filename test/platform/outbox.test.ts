@@ -113,6 +113,8 @@ describe('outbox relay', () => {
 
     rows = await outboxRows(ids);
     for (const row of rows) expect(timesSeen(row.event_id), `event ${row.event_id}`).toBe(1);
+    const unsent = await t.db.selectFrom('outbox').select('id').where('sent_at', 'is', null).execute();
+    expect(unsent).toEqual([]);
     expect(new Set(seen.map((s) => s.eventId)).size).toBe(seen.length);
     expect(seen.filter((s) => s.type === 'customer.updated').map((s) => s.aggregateId)).toEqual([ids[0]]);
     expect(catchUpMs, 'the relay catches up within seconds of Redis coming back').toBeLessThan(5000);
