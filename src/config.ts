@@ -61,6 +61,12 @@ export const ConfigSchema = Type.Object({
     default: 1024 * 1024,
     description: 'Largest accepted request body (bytes), at most 10 MB',
   }),
+  ATTACHMENT_MAX_BYTES: Type.Integer({
+    minimum: 1024,
+    maximum: 100 * 1024 * 1024,
+    default: 10 * 1024 * 1024,
+    description: 'Largest accepted attachment (bytes); stored in PostgreSQL',
+  }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({
     minimum: 0,
     default: 6000,

@@ -118,12 +118,130 @@ export interface DB {
   audit_log: AuditLogTable;
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
+  incident_settings: IncidentSettingsTable;
+  categories: CategoriesTable;
+  incidents: IncidentsTable;
+  incident_events: IncidentEventsTable;
+  incident_attachments: IncidentAttachmentsTable;
+  incident_confirmations: IncidentConfirmationsTable;
   routing_rules: RoutingRulesTable;
   request_items: RequestItemsTable;
   service_requests: ServiceRequestsTable;
   service_request_events: ServiceRequestEventsTable;
   knowledge_articles: KnowledgeArticlesTable;
   knowledge_article_links: KnowledgeArticleLinksTable;
+}
+
+// ---- incident module ----
+export interface IncidentSettingsTable {
+  id: Generated<number>;
+  priority_matrix: JSONColumnType<Record<string, Record<string, string>>>;
+  resolution_codes: JSONColumnType<{ code: string; en: string; 'zh-CN': string }[]>;
+  reopen_window_days: Generated<number>;
+  auto_close_days: Generated<number>;
+  version: Generated<number>;
+  updated_at: Generated<Date>;
+}
+
+export interface CategoriesTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  name_zh: string | null;
+  parent_id: string | null;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export type IncidentStatus =
+  | 'new'
+  | 'assigned'
+  | 'in_progress'
+  | 'pending'
+  | 'resolved'
+  | 'closed'
+  | 'cancelled';
+export type Level = 'high' | 'medium' | 'low';
+export type Priority = 'P1' | 'P2' | 'P3' | 'P4' | 'P5';
+
+export interface IncidentsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  title: string;
+  description: Generated<string>;
+  customer_id: string;
+  requester_id: string | null;
+  channel: string;
+  category: string | null;
+  service_id: string | null;
+  impact: Level;
+  urgency: Level;
+  priority: Priority;
+  priority_overridden: Generated<boolean>;
+  priority_reason: string | null;
+  status: Generated<IncidentStatus>;
+  pending_reason: string | null;
+  group_id: string | null;
+  assignee_id: string | null;
+  tier: number | null;
+  major: Generated<boolean>;
+  major_reason: string | null;
+  parent_id: string | null;
+  resolution_code: string | null;
+  resolution_notes: string | null;
+  resolved_tier: number | null;
+  group_assignments: Generated<number>;
+  escalation_count: Generated<number>;
+  reopen_count: Generated<number>;
+  close_reason: string | null;
+  reported_at: Generated<Date>;
+  acknowledged_at: Date | null;
+  resolved_at: Date | null;
+  closed_at: Date | null;
+  cancelled_at: Date | null;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  search_text: ColumnType<string, never, never>;
+  search_bigrams: ColumnType<string[], never, never>;
+}
+
+export interface IncidentEventsTable {
+  id: Generated<number>;
+  incident_id: string;
+  at: Generated<Date>;
+  type: string;
+  visibility: Generated<'public' | 'internal'>;
+  actor_key_id: string | null;
+  actor_name: string;
+  actor_role: string;
+  data: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface IncidentAttachmentsTable {
+  id: Generated<string>;
+  incident_id: string;
+  filename: string;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  content: Buffer;
+  uploaded_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface IncidentConfirmationsTable {
+  id: Generated<string>;
+  incident_id: string;
+  token: string;
+  created_at: Generated<Date>;
+  expires_at: Date;
+  answered_at: Date | null;
+  outcome: 'confirmed' | 'rejected' | 'auto_closed' | 'superseded' | null;
+  rating: number | null;
+  comment: string | null;
 }
 
 // ---- service-desk module ----

@@ -21,7 +21,7 @@ export interface JobDefinition<T = unknown> {
   queue: string;
   name: string;
   payload: TSchema;
-  process: (data: T, ctx: JobContext) => Promise<unknown>;
+  process(data: T, ctx: JobContext): Promise<unknown>;
   options?: JobsOptions;
 }
 

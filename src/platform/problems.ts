@@ -70,7 +70,9 @@ export function sendProblem(
   errors?: FieldError[],
 ): FastifyReply {
   const kind = STATUS_KIND.get(status);
+  // Extras never replace the standard members (a domain's own `status` would break the problem).
   const body: Problem = {
+    ...extra,
     type: problemType(code),
     title: kind ? KIND_STATUS[kind].title : status >= 500 ? 'Internal error' : 'Error',
     status,
@@ -78,7 +80,6 @@ export function sendProblem(
     code,
     instance: request.url,
     requestId: String(request.id),
-    ...extra,
   };
   if (errors && errors.length > 0) body.errors = errors;
   return reply.code(status).type('application/problem+json').send(body);

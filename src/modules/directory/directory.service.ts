@@ -334,3 +334,16 @@ export async function groupInfo(executor: Executor, id: string) {
   const row = await repo.findGroup(executor, id);
   return row ? { id: row.id, name: row.name, tier: row.tier, active: row.active } : undefined;
 }
+
+/** For other modules: a person's kind, customer and whether active, or undefined when unknown. */
+export async function personInfo(executor: Executor, id: string) {
+  const row = await repo.findPerson(executor, { customerId: null }, id);
+  return row
+    ? { id: row.id, name: row.name, kind: row.kind, customerId: row.customer_id, active: row.active }
+    : undefined;
+}
+
+/** For other modules: whether a person is a member of a group. */
+export async function isGroupMember(executor: Executor, groupId: string, personId: string): Promise<boolean> {
+  return ((await repo.membersOf(executor, [groupId])).get(groupId) ?? []).includes(personId);
+}

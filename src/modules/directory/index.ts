@@ -3,7 +3,7 @@ import { directoryRoutes } from './directory.routes.ts';
 import { createDirectoryService } from './directory.service.ts';
 
 export type { Customer, Group, Person } from './directory.schemas.ts';
-export { customerVisible, groupInfo } from './directory.service.ts';
+export { customerVisible, groupInfo, isGroupMember, personInfo } from './directory.service.ts';
 
 /** Customers, people (agents and customer contacts) and assignment groups with tiers. */
 export const directoryModule: TesseraModule = {
