@@ -1,0 +1,73 @@
+// Minimal types for the parts of autocannon's programmatic API the benchmarks use
+// (autocannon ships none; @types/autocannon describes an older major).
+declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    sent?: number;
+    p2_5: number;
+    p50: number;
+    p75: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    p99_9: number;
+  }
+
+  export interface RawRequest {
+    method?: string;
+    path?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+  }
+
+  export interface RequestSpec extends RawRequest {
+    setupRequest?: (request: RawRequest, context: Record<string, unknown>) => RawRequest | undefined;
+    onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+  }
+
+  export interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    amount?: number;
+    timeout?: number;
+    pipelining?: number;
+    method?: string;
+    title?: string;
+    body?: string;
+    headers?: Record<string, string>;
+    requests?: RequestSpec[];
+    excludeErrorStats?: boolean;
+  }
+
+  export interface Result {
+    title?: string;
+    url: string;
+    requests: Histogram;
+    latency: Histogram;
+    throughput: Histogram;
+    duration: number;
+    errors: number;
+    timeouts: number;
+    mismatches: number;
+    non2xx: number;
+    resets: number;
+    statusCodeStats: Record<string, { count: number }>;
+    start: Date;
+    finish: Date;
+  }
+
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
+    stop(): void;
+  }
+
+  function autocannon(options: Options): Instance;
+  export default autocannon;
+}
