@@ -32,10 +32,12 @@ const ticker: TesseraModule = {
 };
 
 let t: TestApp;
+let booting: number;
 let started: number;
 beforeAll(async () => {
-  started = Date.now();
+  booting = Date.now();
   t = await startTestApp({ worker: true, extraModules: [ticker] });
+  started = Date.now(); // the schedule exists from here on (it may already have fired)
 });
 afterAll(async () => {
   await t?.close();
@@ -55,7 +57,7 @@ describe('scheduled jobs', () => {
     const ids = runs.map((r) => r.jobId);
     expect(new Set(ids).size).toBe(ids.length);
     // Not more often than the cron says (no duplicate firings of one second).
-    expect(runs.length).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 1000) + 1);
+    expect(runs.length).toBeLessThanOrEqual(Math.ceil((Date.now() - booting) / 1000) + 1);
   });
 
   it('is registered as a job scheduler with its cron and time zone', async () => {
