@@ -482,3 +482,32 @@ export async function stats(db: Executor, scope: Scope, from: Date, to: Date, cu
     escalationRate: rate(summary.esc_n, summary.total),
   };
 }
+
+// ---- SLA history ----
+export function historyRows(db: Executor, ids: string[]) {
+  return db
+    .selectFrom('incidents')
+    .select([
+      'id',
+      'customer_id',
+      'service_id',
+      'reported_at',
+      'acknowledged_at',
+      'status',
+      'priority',
+      'group_id',
+    ])
+    .where('id', 'in', ids)
+    .execute();
+}
+
+export function historyEvents(db: Executor, ids: string[]) {
+  return db
+    .selectFrom('incident_events')
+    .select(['incident_id', 'at', 'type', 'data'])
+    .where('incident_id', 'in', ids)
+    .where('type', 'in', ['created', 'status_changed', 'priority_changed', 'assigned', 'escalated'])
+    .orderBy('incident_id')
+    .orderBy('id')
+    .execute();
+}

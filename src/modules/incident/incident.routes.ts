@@ -142,6 +142,7 @@ export async function incidentRoutes(
   /** One transition endpoint: `POST /incidents/{id}/<name>` with its own schema and roles. */
   function action<S extends TSchema>(
     name: string,
+    operationId: string,
     summary: string,
     body: S,
     roles: readonly Role[],
@@ -158,7 +159,7 @@ export async function incidentRoutes(
         config: { roles },
         schema: {
           tags,
-          operationId: `${name}Incident`,
+          operationId,
           summary,
           params: IdParamsSchema,
           headers: IfMatchHeaders,
@@ -179,24 +180,36 @@ export async function incidentRoutes(
     );
   }
 
-  action('assign', 'Assign to a group (and optionally an agent of it)', AssignSchema, STAFF, (c, id, b, v) =>
-    service.assign(c, id, b, v),
+  action(
+    'assign',
+    'assignIncident',
+    'Assign to a group (and optionally an agent of it)',
+    AssignSchema,
+    STAFF,
+    (c, id, b, v) => service.assign(c, id, b, v),
   );
-  action('start', 'Start work (sets acknowledgedAt if not yet set)', EmptySchema, STAFF, (c, id, _b, v) =>
-    service.start(c, id, v),
+  action(
+    'start',
+    'startIncident',
+    'Start work (sets acknowledgedAt if not yet set)',
+    EmptySchema,
+    STAFF,
+    (c, id, _b, v) => service.start(c, id, v),
   );
   action(
     'pend',
+    'pendIncident',
     'Put on hold waiting for the customer, a supplier or a change',
     PendSchema,
     STAFF,
     (c, id, b, v) => service.pend(c, id, b, v),
   );
-  action('resume', 'Resume work after a hold', EmptySchema, STAFF, (c, id, _b, v) =>
+  action('resume', 'resumeIncident', 'Resume work after a hold', EmptySchema, STAFF, (c, id, _b, v) =>
     service.resume(c, id, v),
   );
   action(
     'resolve',
+    'resolveIncident',
     'Resolve with a resolution code and notes; asks the requester to confirm',
     ResolveSchema,
     STAFF,
@@ -204,16 +217,18 @@ export async function incidentRoutes(
   );
   action(
     'reopen',
+    'reopenIncident',
     'Reopen a resolved incident (within the reopen window)',
     ReasonSchema,
     READERS,
     (c, id, b, v) => service.reopen(c, id, b, v),
   );
-  action('close', 'Close a resolved incident', CloseSchema, STAFF, (c, id, b, v) =>
+  action('close', 'closeIncident', 'Close a resolved incident', CloseSchema, STAFF, (c, id, b, v) =>
     service.close(c, id, b, v),
   );
   action(
     'escalate',
+    'escalateIncident',
     'Functional escalation to a group of the next tier',
     EscalateSchema,
     STAFF,
@@ -221,26 +236,38 @@ export async function incidentRoutes(
   );
   action(
     'cancel',
+    'cancelIncident',
     'Cancel an open incident (duplicate, misreport, not an incident)',
     ReasonSchema,
     STAFF,
     (c, id, b, v) => service.cancel(c, id, b, v),
   );
-  action('major', 'Declare a major incident', MajorSchema, STAFF, (c, id, b, v) =>
+  action('major', 'declareMajorIncident', 'Declare a major incident', MajorSchema, STAFF, (c, id, b, v) =>
     service.flagMajor(c, id, b, v),
   );
-  action('children', 'Link a child incident to this major incident', LinkChildSchema, STAFF, (c, id, b) =>
-    service.linkChild(c, id, b.childId),
+  action(
+    'children',
+    'linkChildIncident',
+    'Link a child incident to this major incident',
+    LinkChildSchema,
+    STAFF,
+    (c, id, b) => service.linkChild(c, id, b.childId),
   );
   action(
     'communications',
+    'logIncidentCommunication',
     'Log a communication about this major incident',
     CommunicationSchema,
     STAFF,
     (c, id, b) => service.communicate(c, id, b),
   );
-  action('work-notes', 'Add an internal work note', WorkNoteCreateSchema, STAFF, (c, id, b) =>
-    service.workNote(c, id, b),
+  action(
+    'work-notes',
+    'addIncidentWorkNote',
+    'Add an internal work note',
+    WorkNoteCreateSchema,
+    STAFF,
+    (c, id, b) => service.workNote(c, id, b),
   );
 
   app.post(

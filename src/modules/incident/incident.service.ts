@@ -10,11 +10,12 @@ import type { Page } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
 import { customerVisible, groupInfo, isGroupMember, personInfo } from '../directory/index.ts';
 import { nextTierGroup, type RoutingCriteria, routeTicket, suggestArticles } from '../service-desk/index.ts';
+import { buildHistory } from './history.ts';
 import { IncidentErrors as E } from './incident.errors.ts';
 import * as repo from './incident.repository.ts';
 import type { Incident, IncidentCreate, IncidentListQuery, IncidentPatch } from './incident.schemas.ts';
 import { canApply, type IncidentAction } from './lifecycle.ts';
-import { type PriorityMatrix, priorityOf } from './priority.ts';
+import { type PriorityMatrix, priorityOf, raise } from './priority.ts';
 
 type Row = repo.IncidentRecord;
 type Values = Updateable<IncidentsTable>;
@@ -175,8 +176,10 @@ export function createIncidentService({ db }: { db: Database }) {
     action: IncidentAction | 'update' | 'comment' | 'major' | 'link' | 'communicate' | 'confirm',
     decide: (row: Row, trx: Tx) => Promise<Change>,
     scope: Scope = scopeOf(ctx),
+    outer?: Tx,
   ): Promise<Incident> {
-    return inTransaction(db, async (trx) => {
+    const run = <T>(work: (trx: Tx) => Promise<T>) => (outer ? work(outer) : inTransaction(db, work));
+    return run(async (trx) => {
       const before = await repo.lockIncident(trx, scope, id);
       if (!before) throw E.notFound(id);
       checkVersion(before.version, expected);
@@ -251,47 +254,143 @@ export function createIncidentService({ db }: { db: Database }) {
   async function escalate(
     ctx: RequestContext,
     id: string,
-    input: { reason: string; groupId?: string },
+    input: { reason: string; groupId?: string; trigger?: 'manual' | 'sla' },
     expected?: number,
+    outer?: Tx,
   ) {
-    return change(ctx, id, expected, 'escalate', async (row, trx) => {
-      const currentTier = row.tier ?? 1;
-      let target: { id: string; tier: number } | null;
-      if (input.groupId) {
-        const group = await groupInfo(trx, input.groupId);
-        if (!group || !group.active) throw E.badGroup(`no active group ${input.groupId}`);
-        if (group.tier <= currentTier) throw E.badGroup(`escalation goes to a tier above ${currentTier}`);
-        target = group;
-      } else {
-        target = await nextTierGroup(trx, currentTier, criteriaOf(row));
-      }
-      if (!target) throw E.noNextTier(currentTier);
-      return {
+    return change(
+      ctx,
+      id,
+      expected,
+      'escalate',
+      async (row, trx) => {
+        const currentTier = row.tier ?? 1;
+        let target: { id: string; tier: number } | null;
+        if (input.groupId) {
+          const group = await groupInfo(trx, input.groupId);
+          if (!group || !group.active) throw E.badGroup(`no active group ${input.groupId}`);
+          if (group.tier <= currentTier) throw E.badGroup(`escalation goes to a tier above ${currentTier}`);
+          target = group;
+        } else {
+          target = await nextTierGroup(trx, currentTier, criteriaOf(row));
+        }
+        if (!target) throw E.noNextTier(currentTier);
+        return {
+          values: {
+            status: 'assigned',
+            group_id: target.id,
+            tier: target.tier,
+            assignee_id: null,
+            escalation_count: row.escalation_count + 1,
+            group_assignments: row.group_assignments + 1,
+          },
+          timeline: [
+            ...(row.status !== 'assigned' ? [statusChange(row.status, 'assigned')] : []),
+            {
+              type: 'escalated',
+              data: {
+                kind: 'functional',
+                trigger: input.trigger ?? 'manual',
+                fromGroupId: row.group_id,
+                fromTier: currentTier,
+                groupId: target.id,
+                tier: target.tier,
+                reason: input.reason,
+              },
+            },
+          ],
+          event: 'incident.escalated',
+        };
+      },
+      scopeOf(ctx),
+      outer,
+    );
+  }
+
+  /** For SLA escalation rules: reassign to a group, inside the caller's transaction. */
+  async function reassign(ctx: RequestContext, id: string, groupId: string, reason: string, outer: Tx) {
+    const group = await groupInfo(outer, groupId);
+    if (!group || !group.active) throw E.badGroup(`no active group ${groupId}`);
+    return change(
+      ctx,
+      id,
+      undefined,
+      'assign',
+      async (row) => ({
         values: {
           status: 'assigned',
-          group_id: target.id,
-          tier: target.tier,
+          group_id: group.id,
+          tier: group.tier,
           assignee_id: null,
-          escalation_count: row.escalation_count + 1,
-          group_assignments: row.group_assignments + 1,
+          group_assignments: row.group_id === group.id ? row.group_assignments : row.group_assignments + 1,
         },
         timeline: [
           ...(row.status !== 'assigned' ? [statusChange(row.status, 'assigned')] : []),
           {
-            type: 'escalated',
+            type: 'assigned',
             data: {
-              kind: 'functional',
               fromGroupId: row.group_id,
-              fromTier: currentTier,
-              groupId: target.id,
-              tier: target.tier,
-              reason: input.reason,
+              groupId: group.id,
+              tier: group.tier,
+              assigneeId: null,
+              note: reason,
+              trigger: 'sla',
             },
           },
         ],
-        event: 'incident.escalated',
-      };
-    });
+        event: 'incident.assigned',
+      }),
+      scopeOf(ctx),
+      outer,
+    );
+  }
+
+  /** For SLA escalation rules: raise the priority one step (P1 stays P1), recorded with a reason. */
+  async function raisePriority(ctx: RequestContext, id: string, reason: string, outer: Tx) {
+    return change(
+      ctx,
+      id,
+      undefined,
+      'update',
+      async (row) => {
+        const to = raise(row.priority);
+        if (to === row.priority) return { values: {}, timeline: [] };
+        return {
+          values: { priority: to, priority_overridden: true, priority_reason: reason },
+          timeline: [
+            {
+              type: 'priority_changed',
+              visibility: 'public',
+              data: { from: row.priority, to, overridden: true, reason, trigger: 'sla' },
+            },
+          ],
+          event: 'incident.updated',
+        };
+      },
+      scopeOf(ctx),
+      outer,
+    );
+  }
+
+  /** For SLA: a timeline entry (sla.warning, sla.breached, notifications) inside the caller's transaction. */
+  async function recordSlaEvent(ctx: RequestContext, id: string, entry: repo.TimelineEntry, outer: Tx) {
+    await repo.appendEvents(outer, id, ctx, [entry]);
+  }
+
+  /** For SLA clocks: each incident's status history (two queries for any number of ids). */
+  async function histories(ids: string[], executor: Executor = db) {
+    if (ids.length === 0) return [];
+    const [rows, events] = await Promise.all([
+      repo.historyRows(executor, ids),
+      repo.historyEvents(executor, ids),
+    ]);
+    const byIncident = new Map<string, typeof events>();
+    for (const e of events) {
+      const list = byIncident.get(e.incident_id) ?? [];
+      list.push(e);
+      byIncident.set(e.incident_id, list);
+    }
+    return rows.map((row) => buildHistory(row, byIncident.get(row.id) ?? []));
   }
 
   async function start(ctx: RequestContext, id: string, expected?: number) {
@@ -480,14 +579,32 @@ export function createIncidentService({ db }: { db: Database }) {
     }));
   }
 
-  async function flagMajor(ctx: RequestContext, id: string, input: { reason: string }, expected?: number) {
-    return change(ctx, id, expected, 'major', async (row) => ({
-      values: { major: true, major_reason: input.reason },
-      timeline: [
-        { type: 'major_declared', visibility: 'public', data: { reason: input.reason, wasMajor: row.major } },
-      ],
-      event: 'incident.major_declared',
-    }));
+  async function flagMajor(
+    ctx: RequestContext,
+    id: string,
+    input: { reason: string },
+    expected?: number,
+    outer?: Tx,
+  ) {
+    return change(
+      ctx,
+      id,
+      expected,
+      'major',
+      async (row) => ({
+        values: { major: true, major_reason: input.reason },
+        timeline: [
+          {
+            type: 'major_declared',
+            visibility: 'public',
+            data: { reason: input.reason, wasMajor: row.major },
+          },
+        ],
+        event: row.major ? 'incident.updated' : 'incident.major_declared',
+      }),
+      scopeOf(ctx),
+      outer,
+    );
   }
 
   async function linkChild(ctx: RequestContext, id: string, childId: string) {
@@ -734,6 +851,10 @@ export function createIncidentService({ db }: { db: Database }) {
     confirmationByToken,
     answerConfirmation,
     autoCloseExpired,
+    reassign,
+    raisePriority,
+    recordSlaEvent,
+    histories,
   };
 }
 

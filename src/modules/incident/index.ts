@@ -4,6 +4,7 @@ import { incidentRoutes } from './incident.routes.ts';
 import { createIncidentConfigService, createIncidentService } from './incident.service.ts';
 import { incidentConfigRoutes } from './incident-config.routes.ts';
 
+export type { HistoryState, IncidentHistory } from './history.ts';
 export type { Incident } from './incident.schemas.ts';
 export { createIncidentService, type IncidentService } from './incident.service.ts';
 

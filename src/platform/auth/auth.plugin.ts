@@ -57,7 +57,13 @@ export function registerAuth(app: FastifyInstance, keys: KeyCache): void {
 
   app.addHook('onRoute', (route) => {
     const config = route.config ?? {};
-    if (!route.url.startsWith('/api/') || config.public) return;
+    if (!route.url.startsWith('/api/')) return;
+    if (config.public) {
+      // OpenAPI: an empty requirement list says "no API key" explicitly.
+      route.schema ??= {};
+      (route.schema as Record<string, unknown>).security = [];
+      return;
+    }
     if (!config.roles || config.roles.length === 0) {
       throw new Error(`Route ${route.method} ${route.url} declares neither roles nor public`);
     }
