@@ -386,7 +386,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: staff,
       schema: {
         tags: ['knowledge'],
-        operationId: 'createArticle',
+        operationId: 'createKnowledgeArticle',
         summary: 'Write a knowledge article (starts as a draft)',
         body: ArticleCreateSchema,
         response: { 201: ArticleSchema },
@@ -404,7 +404,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: readers,
       schema: {
         tags: ['knowledge'],
-        operationId: 'listArticles',
+        operationId: 'listKnowledgeArticles',
         summary: 'List or search knowledge articles (requester keys see published articles only)',
         querystring: ArticleListQuerySchema,
         response: { 200: pageOf(ArticleSchema) },
@@ -418,7 +418,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: readers,
       schema: {
         tags: ['knowledge'],
-        operationId: 'getArticle',
+        operationId: 'getKnowledgeArticle',
         summary: 'Get a knowledge article with its incident links',
         params: IdParamsSchema,
         response: { 200: ArticleSchema },
@@ -436,7 +436,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: staff,
       schema: {
         tags: ['knowledge'],
-        operationId: 'updateArticle',
+        operationId: 'updateKnowledgeArticle',
         summary: 'Change a knowledge article',
         params: IdParamsSchema,
         headers: IfMatchHeaders,
@@ -462,7 +462,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
         config: staff,
         schema: {
           tags: ['knowledge'],
-          operationId: action === 'publish' ? 'publishArticle' : 'retireArticle',
+          operationId: action === 'publish' ? 'publishKnowledgeArticle' : 'retireKnowledgeArticle',
           summary:
             action === 'publish'
               ? 'Publish a draft article'
@@ -492,7 +492,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: staff,
       schema: {
         tags: ['knowledge'],
-        operationId: 'linkArticle',
+        operationId: 'linkKnowledgeArticle',
         summary: 'Link an article to an incident it helped with (201 when new, 200 when already linked)',
         params: IdParamsSchema,
         body: ArticleLinkCreateSchema,
@@ -515,7 +515,7 @@ export function serviceDeskRoutes(app: App, service: ServiceDeskService): void {
       config: staff,
       schema: {
         tags: ['knowledge'],
-        operationId: 'unlinkArticle',
+        operationId: 'unlinkKnowledgeArticle',
         summary: 'Remove the link between an article and an incident',
         params: ArticleLinkParamsSchema,
         response: { 204: Type.Null() },
