@@ -70,10 +70,18 @@ describe('openapi/openapi.json', () => {
     });
     const api = operations(doc).filter(([path]) => path.startsWith('/api/'));
     expect(api.length).toBeGreaterThan(10);
-    // Routes declared `public` (confirmation links, inbound endpoints with their own auth) carry no
-    // requirement; the next test checks each of them really is served without a key.
+    // Every operation states its security: the bearer scheme, or `[]` for routes declared `public`
+    // (confirmation links, inbound endpoints with their own auth). The next test checks each claim.
+    const unstated = api
+      .filter(([, , op]) => !Array.isArray(op.security))
+      .map(([p, m]) => `${m.toUpperCase()} ${p}`);
+    expect(unstated, 'API operations without a security requirement').toEqual([]);
     const secured = api.filter(([, , op]) => op.security?.some((requirement) => 'bearerAuth' in requirement));
     expect(secured.length).toBeGreaterThan(api.length / 2);
+    const odd = api
+      .filter(([, , op]) => !secured.some(([, , s]) => s === op) && op.security?.length !== 0)
+      .map(([p, m]) => `${m.toUpperCase()} ${p}`);
+    expect(odd, 'requirements other than bearerAuth or explicitly none').toEqual([]);
     const undocumented = api
       .filter(([, , op]) => !op.responses || !('4XX' in op.responses))
       .map(([p, m]) => `${m.toUpperCase()} ${p}`);
