@@ -425,7 +425,9 @@ const signalListeners = Object.fromEntries(
 function onProcessExit(kill: () => void): () => void {
   if (exitKills.size === 0) {
     process.on('exit', onExit);
-    for (const [signal, listener] of Object.entries(signalListeners)) process.on(signal, listener);
+    // First in line, so a host's `process.once` listener still counts when ours runs.
+    for (const [signal, listener] of Object.entries(signalListeners))
+      process.prependListener(signal as NodeJS.Signals, listener);
   }
   exitKills.add(kill);
   return () => {

@@ -83,7 +83,9 @@ describe('embedded PostgreSQL and Redis', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts, serves, stops without leftovers, and keeps its data across a restart', async () => {
+  it('starts, serves, stops without leftovers, and keeps its data across a restart', {
+    timeout: 60_000,
+  }, async () => {
     const first = await start();
     expect(first.postgres.url).toMatch(/^postgres:\/\/[^:]+:[^@]+@127\.0\.0\.1:\d+\/tessera$/);
     expect(first.redis.url).toMatch(/^redis:\/\/:[^@]+@127\.0\.0\.1:\d+$/);
@@ -126,38 +128,61 @@ describe('embedded PostgreSQL and Redis', () => {
     await second.postgres.stop();
   });
 
-  it('leaves nothing running when its process exits, and stops what a killed process left behind', async () => {
-    // A child process starts both, says so, then on a line from the test does `then` without stop().
-    const script = (then: string) => `
+  it('leaves nothing running when its process exits, and stops what a killed process left behind', {
+    timeout: 60_000,
+  }, async () => {
+    // A child process runs `setup`, starts both, says so, then on a line from the test runs `then`.
+    const script = (setup: string, then: string) => `
       import { pino } from 'pino';
       const { startEmbeddedPostgres, startEmbeddedRedis } = await import(${JSON.stringify(EMBEDDED)});
       const log = pino({ level: 'silent' });
-      await startEmbeddedPostgres(${JSON.stringify(path.join(dir, 'postgres'))}, log);
-      await startEmbeddedRedis(${JSON.stringify(path.join(dir, 'redis'))}, log);
+      let postgres, redis;
+      ${setup}
+      postgres = await startEmbeddedPostgres(${JSON.stringify(path.join(dir, 'postgres'))}, log);
+      redis = await startEmbeddedRedis(${JSON.stringify(path.join(dir, 'redis'))}, log);
       process.stdout.write('ready\\n');
       process.stdin.once('data', () => { ${then} });
     `;
-    const run = async (then: string) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(then)], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const run = async (setup: string, then = '') => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script(setup, then)],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      let output = '';
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (chunk: Buffer) => {
-          if (chunk.toString().includes('ready')) resolve();
+          output += chunk.toString();
+          if (output.includes('ready')) resolve();
         });
         child.once('exit', (code) => reject(new Error(`child exited with ${code} before it was ready`)));
       });
-      return { child, exited, started: await pids(dir) };
+      return { child, exited, output: () => output, started: await pids(dir) };
     };
 
     // Exits without stop(): the 'exit' hook stops both.
-    const exiting = await run('process.exit(0);');
+    const exiting = await run('', 'process.exit(0);');
     expect(alive(exiting.started.postgres)).toBe(true);
     exiting.child.stdin.write('go\n');
     await exiting.exited;
     expect(await waitGone(exiting.started.postgres)).toBe(true);
     expect(await waitGone(exiting.started.redis)).toBe(true);
+
+    // A host that handles SIGINT itself (as server.ts does, with process.once registered before the
+    // services start) shuts down in its own order: the embedded services do not cut it short.
+    const graceful = await run(`process.once('SIGINT', async () => {
+        await new Promise((r) => setTimeout(r, 300));
+        await redis.stop();
+        await postgres.stop();
+        process.stdout.write('graceful\\n');
+        process.exit(0);
+      });`);
+    graceful.child.kill('SIGINT');
+    expect(await graceful.exited).toBe(0);
+    expect(graceful.output()).toContain('graceful');
+    expect(alive(graceful.started.postgres)).toBe(false);
+    expect(alive(graceful.started.redis)).toBe(false);
 
     // SIGKILL gives no chance to clean up: the next start stops the orphans, then starts afresh.
     const killed = await run('');
