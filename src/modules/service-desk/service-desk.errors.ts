@@ -20,6 +20,18 @@ export const ServiceDeskErrors = {
   duplicateItemCode: (code: string) => duplicate('SERVICE_DESK_ITEM_CODE_TAKEN', 'code', code),
   invalidFormSchema: (detail: string) =>
     invalidField('SERVICE_DESK_INVALID_FORM_SCHEMA', 'formSchema', `formSchema ${detail}`),
+  notAgents: (ids: string[], all: readonly string[]) =>
+    new DomainError(
+      'SERVICE_DESK_APPROVER_NOT_AGENT',
+      'invalid',
+      'approvers must be active agents',
+      {},
+      ids.map((id) => ({
+        in: 'body' as const,
+        pointer: `/approverIds/${all.indexOf(id)}`,
+        detail: `${id} is not an active agent`,
+      })),
+    ),
   approverNeeded: () =>
     invalidField(
       'SERVICE_DESK_APPROVER_REQUIRED',
@@ -34,6 +46,12 @@ export const ServiceDeskErrors = {
     invalidField('SERVICE_DESK_ITEM_INACTIVE', 'itemId', `request item ${id} is not offered (inactive)`),
   unknownCustomer: (id: string) =>
     invalidField('SERVICE_DESK_UNKNOWN_CUSTOMER', 'customerId', `no customer ${id}`),
+  unknownRequester: (id: string) =>
+    invalidField(
+      'SERVICE_DESK_UNKNOWN_REQUESTER',
+      'requesterId',
+      `no active person ${id} who may request for this customer (a contact of it, or an agent)`,
+    ),
   customerNeeded: () =>
     invalidField(
       'SERVICE_DESK_CUSTOMER_REQUIRED',

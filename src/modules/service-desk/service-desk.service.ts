@@ -5,7 +5,7 @@ import { type RequestContext, scopeOf } from '../../platform/context.ts';
 import { checkVersion } from '../../platform/errors.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { Page } from '../../platform/paging.ts';
-import { customerVisible, groupInfo } from '../directory/index.ts';
+import { customerVisible, groupInfo, personInfo } from '../directory/index.ts';
 import { ServiceDeskErrors as E } from './service-desk.errors.ts';
 import { answerErrors, compileForm, FormCache } from './service-desk.forms.ts';
 import * as repo from './service-desk.repository.ts';
@@ -212,6 +212,29 @@ export function createServiceDeskService({ db }: { db: Database }) {
     });
   }
 
+  // ---- people (through the directory's exports) ----
+  async function checkApprovers(executor: Executor, ids: readonly string[] | undefined): Promise<void> {
+    if (!ids || ids.length === 0) return;
+    const people = await Promise.all(ids.map((id) => personInfo(executor, id)));
+    const bad = ids.filter((_, i) => !(people[i]?.active && people[i]?.kind === 'agent'));
+    if (bad.length > 0) throw E.notAgents(bad, ids);
+  }
+
+  /** A requester is an active contact of the request's customer, or an agent (provider staff). */
+  async function checkRequester(
+    executor: Executor,
+    customerId: string,
+    requesterId: string | null | undefined,
+  ): Promise<void> {
+    if (!requesterId) return;
+    const person = await personInfo(executor, requesterId);
+    const fits =
+      person?.active &&
+      (person.kind === 'agent' || (person.kind === 'contact' && person.customerId === customerId));
+    // One answer whatever the reason, so a bound key learns nothing about other customers' people.
+    if (!fits) throw E.unknownRequester(requesterId);
+  }
+
   // ---- request catalogue ----
   function checkItem(item: {
     formSchema?: Record<string, unknown>;
@@ -240,6 +263,7 @@ export function createServiceDeskService({ db }: { db: Database }) {
     const approvalRequired = input.approvalRequired ?? false;
     const approverIds = input.approverIds ?? [];
     checkItem({ formSchema: input.formSchema, approvalRequired, approverIds });
+    await checkApprovers(db, approverIds);
     return guardUnique(
       () =>
         inTransaction(db, async (trx) => {
@@ -290,6 +314,7 @@ export function createServiceDeskService({ db }: { db: Database }) {
             approvalRequired: patch.approvalRequired ?? before.approval_required,
             approverIds: patch.approverIds ?? before.approver_ids,
           });
+          await checkApprovers(trx, patch.approverIds);
           const after = repo.toItem(
             await repo.updateItem(trx, id, {
               ...(patch.code !== undefined && { code: patch.code }),
@@ -345,6 +370,7 @@ export function createServiceDeskService({ db }: { db: Database }) {
     const item = await repo.findItem(db, input.itemId);
     if (!item) throw E.unknownItem(input.itemId);
     if (!item.active) throw E.inactiveItem(input.itemId);
+    await checkRequester(db, customerId, input.requesterId);
     const form = forms.get(item.id, item.version, item.form_schema);
     if (!form.ok) throw new Error(`request item ${item.id} has a form schema that no longer compiles`);
     const answers = input.answers ?? {};
@@ -404,6 +430,7 @@ export function createServiceDeskService({ db }: { db: Database }) {
       const before = await repo.lockRequest(trx, scope, id);
       if (!before) throw E.requestNotFound(id);
       checkVersion(before.version, expected);
+      await checkRequester(trx, before.customer_id, patch.requesterId);
       const after = repo.toRequest(
         await repo.updateRequest(trx, scope, id, {
           ...(patch.title !== undefined && { title: patch.title }),

@@ -32,6 +32,15 @@ export async function agent(t: TestApp): Promise<{ id: string }> {
   });
 }
 
+export async function contact(t: TestApp, customerId: string): Promise<{ id: string }> {
+  return created(t, '/api/v1/people', {
+    name: `Contact ${suffix()}`,
+    email: `c${suffix()}@example.com`,
+    kind: 'contact',
+    customerId,
+  });
+}
+
 export async function item(
   t: TestApp,
   fields: Record<string, unknown> = {},

@@ -6,7 +6,7 @@ import {
   requestActions,
 } from '../../../src/modules/service-desk/service-desk.workflow.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
-import { agent, customer, item, problem } from './fixtures.ts';
+import { agent, contact, customer, item, problem } from './fixtures.ts';
 
 let t: TestApp;
 let acme: { id: string };
@@ -168,6 +168,25 @@ describe('request catalogue', () => {
       400,
     );
     expect(noApprover.code).toBe('SERVICE_DESK_APPROVER_REQUIRED');
+    const someContact = await contact(t, acme.id);
+    const nobody = '00000000-0000-4000-8000-000000000000';
+    const notAgents = problem(
+      await t.request('POST', '/api/v1/request-items', {
+        body: {
+          code: 'BAD5',
+          name: 'Bad',
+          approvalRequired: true,
+          approverIds: [approver.id, someContact.id, nobody],
+        },
+      }),
+      400,
+    );
+    expect(notAgents.code).toBe('SERVICE_DESK_APPROVER_NOT_AGENT');
+    expect(notAgents.errors?.map((e) => e.pointer)).toEqual(['/approverIds/1', '/approverIds/2']);
+    const patchNotAgent = await t.request('PATCH', `/api/v1/request-items/${approvalItem.id}`, {
+      body: { approverIds: [someContact.id] },
+    });
+    expect(problem(patchNotAgent, 400).errors?.[0]?.pointer).toBe('/approverIds/0');
     const list = await t.request('GET', '/api/v1/request-items?q=BAD');
     expect(list.json().items).toEqual([]);
   });
@@ -268,6 +287,10 @@ describe('service requests', () => {
     ]);
     const unknownItem = problem(await submit('00000000-0000-4000-8000-000000000000'), 400);
     expect(unknownItem.errors?.[0]?.pointer).toBe('/itemId');
+    const globexContact = await contact(t, globex.id);
+    const foreignRequester = problem(await submit(plainItem.id, { requesterId: globexContact.id }), 400);
+    expect(foreignRequester).toMatchObject({ code: 'SERVICE_DESK_UNKNOWN_REQUESTER' });
+    expect(foreignRequester.errors?.[0]?.pointer).toBe('/requesterId');
     const noCustomer = await t.request('POST', '/api/v1/service-requests', {
       body: { itemId: plainItem.id, answers: goodAnswers },
     });
@@ -466,6 +489,15 @@ describe('service requests', () => {
       headers: { 'if-match': '"1"' },
     });
     expect(patched.json()).toMatchObject({ title: '改名', version: 2 });
+    const acmeContact = await contact(t, acme.id);
+    const withRequester = await t.request('PATCH', `/api/v1/service-requests/${req.id}`, {
+      body: { requesterId: acmeContact.id },
+    });
+    expect(withRequester.json()).toMatchObject({ requesterId: acmeContact.id, version: 3 });
+    const foreign = await t.request('PATCH', `/api/v1/service-requests/${req.id}`, {
+      body: { requesterId: (await contact(t, globex.id)).id },
+    });
+    expect(problem(foreign, 400).code).toBe('SERVICE_DESK_UNKNOWN_REQUESTER');
     const denied = await t.request('PATCH', `/api/v1/service-requests/${req.id}`, {
       token: tokens.requesterAcme,
       body: { title: 'x' },
