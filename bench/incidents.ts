@@ -39,6 +39,10 @@ const BASELINE_PORT = 18082;
 const TOKEN = 'bench-admin-token-0123456789abcdef0123456789abcdef';
 const ONLY = env.SCENARIOS ? new Set(env.SCENARIOS.split(',').map((s) => s.trim())) : null;
 const P99_GOAL_MS = 50;
+/** Wait up to this many seconds before each scenario for other work on the machine to drop below QUIET_PCT. */
+const WAIT_QUIET = Number(env.WAIT_QUIET ?? 120);
+const QUIET_PCT = Number(env.QUIET_PCT ?? 30);
+const PROFILE = env.PROFILE === '1';
 
 const dbUrl = (() => {
   const url = new URL(PG_URL);
@@ -60,8 +64,13 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startChild(name: string, args: string[], childEnv: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+function startChild(
+  name: string,
+  args: string[],
+  childEnv: Record<string, string>,
+  nodeArgs: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...childEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,6 +168,24 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+async function busyPctOver(ms: number): Promise<number> {
+  const before = machineCpu();
+  await sleep(ms);
+  const after = machineCpu();
+  const total = after.total - before.total;
+  return total > 0 ? Math.round((100 * (after.busy - before.busy)) / total) : 0;
+}
+
+/** The machine's busy % (our servers idle), after waiting up to WAIT_QUIET s for it to drop below QUIET_PCT. */
+async function quietEnough(name: string): Promise<number> {
+  const deadline = Date.now() + WAIT_QUIET * 1000;
+  let busy = await busyPctOver(2000);
+  if (busy >= QUIET_PCT && WAIT_QUIET > 0)
+    log(`  machine ${busy}% busy before ${name}; waiting up to ${WAIT_QUIET}s for < ${QUIET_PCT}%`);
+  while (busy >= QUIET_PCT && Date.now() < deadline) busy = await busyPctOver(2000);
+  return busy;
+}
+
 class RssSampler {
   private timer: NodeJS.Timeout | undefined;
   peakKb: Record<string, number> = {};
@@ -212,6 +239,8 @@ interface Measured {
   timeouts: number;
   serverCpuMsPerRequest: number;
   machineBusyPct: number;
+  /** Machine CPU busy % over 2 s just before the scenario, our servers idle: other work on the box. */
+  backgroundBusyPct: number;
   loadavg1: number;
   rssPeakMb: number | null;
   goal?: string;
@@ -280,6 +309,7 @@ async function measure(
       ],
     });
 
+  const backgroundBusyPct = await quietEnough(scenario.name);
   if (WARMUP > 0) await run(WARMUP);
   sampler.resetWindow();
   const cpuBefore = procCpuMs(serverPid);
@@ -316,6 +346,7 @@ async function measure(
     timeouts: result.timeouts,
     serverCpuMsPerRequest: completed > 0 ? round((cpuAfter - cpuBefore) / completed, 3) : 0,
     machineBusyPct: total > 0 ? round((100 * busy) / total, 0) : 0,
+    backgroundBusyPct,
     loadavg1: round(os.loadavg()[0]!, 2),
     rssPeakMb: sampler.windowPeakKb[serverName] ? round(sampler.windowPeakKb[serverName]! / 1024, 0) : null,
     ...(scenario.goal ? { goal: scenario.goal } : {}),
@@ -444,18 +475,25 @@ async function main(): Promise<void> {
     }
   })();
 
-  const api = startChild('api', ['src/server.ts'], {
-    DATABASE_URL: dbUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: 'bench',
-    TESSERA_ROLE: 'api',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '0',
-    BOOTSTRAP_ADMIN_TOKEN: TOKEN,
-    MIGRATE_ON_START: 'false',
-    PORT: String(API_PORT),
-    HOST: '127.0.0.1',
-  });
+  const profileDir = path.join(ROOT, 'bench/results/profiles');
+  if (PROFILE) await fs.mkdir(profileDir, { recursive: true });
+  const api = startChild(
+    'api',
+    ['src/server.ts'],
+    {
+      DATABASE_URL: dbUrl,
+      REDIS_URL,
+      QUEUE_PREFIX: 'bench',
+      TESSERA_ROLE: 'api',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+      BOOTSTRAP_ADMIN_TOKEN: TOKEN,
+      MIGRATE_ON_START: 'false',
+      PORT: String(API_PORT),
+      HOST: '127.0.0.1',
+    },
+    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   const baseline = startChild('baseline', ['bench/baseline.ts', String(BASELINE_PORT)], {
     DATABASE_URL: dbUrl,
   });
@@ -673,6 +711,7 @@ async function main(): Promise<void> {
       `${r.errors}/${r.timeouts}`,
       String(r.serverCpuMsPerRequest),
       `${r.machineBusyPct}%`,
+      `${r.backgroundBusyPct}%`,
       String(r.rssPeakMb ?? ''),
       verdict(r),
     ]),
@@ -682,6 +721,10 @@ async function main(): Promise<void> {
     `Results: ROWS=${ROWS}, ${CONNECTIONS} connections, ${DURATION}s per scenario after ${WARMUP}s warm-up, PostgreSQL ${pgVersion}, Node ${process.version}`,
   );
   log(table(rows));
+  log(
+    'srv CPU ms/req: user+sys CPU of the server process per response (PostgreSQL not included); box busy: whole machine ' +
+      'during the scenario (server + PostgreSQL + load generator); bg busy: machine over 2 s before it, servers idle.',
+  );
   log('');
   for (const r of results) {
     const codes = Object.entries(r.statusCodes)

@@ -344,19 +344,32 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   }
 }
 
-/** Is `dbName` a finished seed of `rows` rows (bench_meta written at the very end of a seed)? */
-async function seededRows(serverUrl: string, dbUrl: string, dbName: string): Promise<number | null> {
+type DbState = { kind: 'none' } | { kind: 'seeded'; rows: number } | { kind: 'resumable' };
+
+/**
+ * What `dbName` holds: a finished seed (bench_meta is written at the very end), a seed whose inserts
+ * completed but whose index builds / VACUUM were interrupted (bench_seed_state lists the indexes
+ * to build), or nothing usable.
+ */
+async function dbState(serverUrl: string, dbUrl: string, dbName: string, rows: number): Promise<DbState> {
   const exists = await withClient(serverUrl, async (c) => {
     const r = await c.query('SELECT datctype FROM pg_database WHERE datname = $1', [dbName]);
     return r.rows[0] as { datctype: string } | undefined;
   });
-  if (!exists) return null;
-  if (exists.datctype !== 'C.UTF-8') return null;
+  if (exists?.datctype !== 'C.UTF-8') return { kind: 'none' };
   return withClient(dbUrl, async (c) => {
-    const meta = await c.query("SELECT to_regclass('bench_meta') AS t");
-    if (!meta.rows[0].t) return null;
-    const r = await c.query('SELECT rows FROM bench_meta LIMIT 1');
-    return (r.rows[0]?.rows as number | undefined) ?? null;
+    const t = await c.query(
+      "SELECT to_regclass('bench_meta') AS meta, to_regclass('bench_seed_state') AS state",
+    );
+    if (t.rows[0].meta) {
+      const r = await c.query('SELECT rows FROM bench_meta LIMIT 1');
+      return r.rows[0] ? { kind: 'seeded', rows: Number(r.rows[0].rows) } : { kind: 'none' };
+    }
+    if (t.rows[0].state) {
+      const state = await c.query('SELECT rows, inserted FROM bench_seed_progress');
+      if (state.rows[0]?.inserted && Number(state.rows[0].rows) === rows) return { kind: 'resumable' };
+    }
+    return { kind: 'none' };
   });
 }
 
@@ -372,12 +385,16 @@ export async function prepareDatabase(options: {
   const url = new URL(serverUrl);
   url.pathname = `/${dbName}`;
   const dbUrl = url.toString();
-  const existing = options.reseed ? null : await seededRows(serverUrl, dbUrl, dbName).catch(() => null);
-  const reuse = existing === rows;
+  const state: DbState = options.reseed
+    ? { kind: 'none' }
+    : await dbState(serverUrl, dbUrl, dbName, rows).catch(() => ({ kind: 'none' }) as const);
+  const reuse = state.kind === 'seeded' && state.rows === rows;
+  const resume = state.kind === 'resumable';
   let timing: SeedInfo['seconds'] = null;
 
-  if (!reuse) {
-    log(`creating database ${dbName} (UTF8, C.UTF-8)${existing !== null ? ` (had ${existing} rows)` : ''}`);
+  if (!reuse && !resume) {
+    const had = state.kind === 'seeded' ? ` (had ${state.rows} rows)` : '';
+    log(`creating database ${dbName} (UTF8, C.UTF-8)${had}`);
     await withClient(serverUrl, async (c) => {
       await c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await c.query(
@@ -404,7 +421,9 @@ export async function prepareDatabase(options: {
       await removeBenchWrites(c);
       return;
     }
-    timing = await seed(c, options);
+    if (resume)
+      log(`resuming the interrupted seed of ${dbName}: inserts are complete, finishing indexes and VACUUM`);
+    timing = await seed(c, options, resume);
   });
 
   return withClient(dbUrl, async (c) => {
@@ -461,48 +480,24 @@ async function removeBenchWrites(c: pg.Client): Promise<void> {
 async function seed(
   c: pg.Client,
   options: { rows: number; customers: number; batch: number },
+  resume: boolean,
 ): Promise<NonNullable<SeedInfo['seconds']>> {
   const { rows, customers, batch } = options;
   const started = performance.now();
   await c.query(
     "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET session_replication_role = replica",
   );
+  let insert = 0;
+  if (!resume) insert = await insertIncidents(c, rows, customers, batch);
+  const epoch = Number((await c.query('SELECT epoch FROM bench_seed_progress')).rows[0].epoch);
 
-  await c.query(
-    `INSERT INTO customers (code, name, email)
-     SELECT 'BENCH' || lpad(i::text, 4, '0'),
-       CASE WHEN i % 3 = 0 THEN 'Customer ' || i || ' Ltd'
-            ELSE (ARRAY['上海', '北京', '深圳', '杭州', '成都', '南京', '武汉', '西安'])[1 + i % 8] || '客户' || i || '有限公司' END,
-       'it' || i || '@customer' || i || '.example'
-     FROM generate_series(1, $1::int) AS i`,
-    [customers],
-  );
-  await c.query(`INSERT INTO assignment_groups (name, tier) VALUES
-    ('Bench 1 一线服务台', 1), ('Bench 2 二线网络组', 2), ('Bench 3 二线系统组', 2), ('Bench 4 二线应用组', 2),
-    ('Bench 5 三线数据库', 3), ('Bench 6 三线厂商支持', 3)`);
-
-  // Bulk load: secondary indexes are dropped and rebuilt after the load (the constraints' stay).
-  const indexes = (
-    await c.query(`SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def
-      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-      WHERE x.indrelid = 'incidents'::regclass
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`)
-  ).rows as { name: string; def: string }[];
-  for (const index of indexes) await c.query(`DROP INDEX ${index.name}`);
-
-  const epoch = Math.floor(Date.now() / 1000) - 60;
-  const sql = batchSql();
-  const insertStarted = performance.now();
-  for (let from = 1; from <= rows; from += batch) {
-    const to = Math.min(rows, from + batch - 1);
-    const t = performance.now();
-    await c.query(sql, [from, to, rows, epoch]);
-    log(`  seeded ${to}/${rows} (${seconds(t)} s for ${to - from + 1})`);
-  }
-  const insert = seconds(insertStarted);
-
+  // Indexes recorded before the load and not there yet (all of them, or what an interruption left).
   const indexStarted = performance.now();
-  for (const index of indexes) {
+  const pending = (
+    await c.query(`SELECT name, def FROM bench_seed_state s
+      WHERE NOT EXISTS (SELECT 1 FROM pg_indexes i WHERE i.indexname = s.name) ORDER BY name`)
+  ).rows as { name: string; def: string }[];
+  for (const index of pending) {
     const t = performance.now();
     await c.query(index.def);
     log(`  index ${index.name}: ${seconds(t)} s`);
@@ -510,6 +505,7 @@ async function seed(
   const indexSeconds = seconds(indexStarted);
 
   const itemsStarted = performance.now();
+  await c.query('TRUNCATE bench_items');
   await c.query(
     `INSERT INTO bench_items (title, description, created_at)
      SELECT 'item ' || i, md5(i::text) || ' ' || md5((i + 1)::text), to_timestamp($2 - ($1 - i))
@@ -525,11 +521,58 @@ async function seed(
   await c.query(
     'CREATE TABLE bench_meta (rows integer NOT NULL, customers integer NOT NULL, seeded_at timestamptz NOT NULL)',
   );
-  await c.query('INSERT INTO bench_meta VALUES ($1, $2, now())', [rows, customers]);
+  await c.query('INSERT INTO bench_meta VALUES ($1, $2, to_timestamp($3))', [rows, customers, epoch + 60]);
+  await c.query('DROP TABLE bench_seed_state, bench_seed_progress');
   const total = seconds(started);
   log(
     `seeded ${rows} incidents in ${total} s (insert ${insert} s, indexes ${indexSeconds} s, ` +
-      `baseline items ${baselineItems} s, VACUUM ANALYZE ${vacuumAnalyze} s)`,
+      `baseline items ${baselineItems} s, VACUUM ANALYZE ${vacuumAnalyze} s)${resume ? ' (resumed: insert time not counted)' : ''}`,
   );
   return { insert, indexes: indexSeconds, baselineItems, vacuumAnalyze, total };
+}
+
+/** Customers, groups and the incidents themselves, with the secondary indexes dropped (recorded first). */
+async function insertIncidents(
+  c: pg.Client,
+  rows: number,
+  customers: number,
+  batch: number,
+): Promise<number> {
+  await c.query(
+    `INSERT INTO customers (code, name, email)
+     SELECT 'BENCH' || lpad(i::text, 4, '0'),
+       CASE WHEN i % 3 = 0 THEN 'Customer ' || i || ' Ltd'
+            ELSE (ARRAY['上海', '北京', '深圳', '杭州', '成都', '南京', '武汉', '西安'])[1 + i % 8] || '客户' || i || '有限公司' END,
+       'it' || i || '@customer' || i || '.example'
+     FROM generate_series(1, $1::int) AS i`,
+    [customers],
+  );
+  await c.query(`INSERT INTO assignment_groups (name, tier) VALUES
+    ('Bench 1 一线服务台', 1), ('Bench 2 二线网络组', 2), ('Bench 3 二线系统组', 2), ('Bench 4 二线应用组', 2),
+    ('Bench 5 三线数据库', 3), ('Bench 6 三线厂商支持', 3)`);
+
+  // Bulk load: secondary indexes are dropped and rebuilt after the load (the constraints' stay).
+  // Their definitions are kept in bench_seed_state so an interrupted seed can be finished.
+  const epoch = Math.floor(Date.now() / 1000) - 60;
+  await c.query(
+    'CREATE TABLE bench_seed_progress (rows integer NOT NULL, epoch bigint NOT NULL, inserted boolean NOT NULL)',
+  );
+  await c.query('INSERT INTO bench_seed_progress VALUES ($1, $2, false)', [rows, epoch]);
+  await c.query(`CREATE TABLE bench_seed_state AS SELECT i.relname::text AS name, pg_get_indexdef(i.oid) AS def
+      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+      WHERE x.indrelid = 'incidents'::regclass
+        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`);
+  const indexes = (await c.query('SELECT name FROM bench_seed_state')).rows as { name: string }[];
+  for (const index of indexes) await c.query(`DROP INDEX ${index.name}`);
+
+  const sql = batchSql();
+  const insertStarted = performance.now();
+  for (let from = 1; from <= rows; from += batch) {
+    const to = Math.min(rows, from + batch - 1);
+    const t = performance.now();
+    await c.query(sql, [from, to, rows, epoch]);
+    log(`  seeded ${to}/${rows} (${seconds(t)} s for ${to - from + 1})`);
+  }
+  await c.query('UPDATE bench_seed_progress SET inserted = true');
+  return seconds(insertStarted);
 }
