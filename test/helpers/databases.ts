@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { MIGRATIONS_DIR } from '../../src/db/migrator.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The template global setup built and holds for this run. */
+    tesseraTemplate: string;
+  }
+}
 
 /** Where tests find PostgreSQL and Redis: the usual variables, else the local defaults. */
 export const ADMIN_DATABASE_URL =
@@ -34,6 +42,20 @@ export async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Pro
   }
 }
 
+/**
+ * The template of this run: the one global setup built (a migration edited while the run goes on
+ * must not send later files to a template nobody built), else computed from the migrations.
+ */
+function runTemplate(): string {
+  try {
+    const provided = inject('tesseraTemplate');
+    if (provided) return provided;
+  } catch {
+    // not inside a vitest worker
+  }
+  return templateName();
+}
+
 /** A fresh database cloned from the migrated template (fast: a file copy inside PostgreSQL). */
 export async function createTestDatabase(): Promise<{
   name: string;
@@ -41,7 +63,7 @@ export async function createTestDatabase(): Promise<{
   drop: () => Promise<void>;
 }> {
   const name = `tessera_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName()}`));
+  await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${runTemplate()}`));
   return {
     name,
     url: databaseUrl(name),

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
 import { migrateToLatest } from '../../src/db/migrator.ts';
 import { ADMIN_DATABASE_URL, databaseUrl, templateName, withAdmin } from './databases.ts';
 
@@ -25,8 +26,9 @@ const SETUP_UNLOCK = `SELECT pg_advisory_unlock(hashtext('tessera-test-setup'))`
  * lock on its template until it ends, so another run drops only templates nobody holds; and test
  * databases whose creating process still runs are left alone.
  */
-export default async function setup(): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const template = templateName();
+  project.provide('tesseraTemplate', template);
   await withAdmin(async (c) => {
     await c.query(SETUP_LOCK);
     try {
