@@ -133,7 +133,12 @@ export async function buildApp(
   await app.register(
     async (api) => {
       for (const module of modules)
-        await module.routes?.(api as unknown as App, { db: resources.db, config, keys });
+        await module.routes?.(api as unknown as App, {
+          db: resources.db,
+          config,
+          keys,
+          queues: resources.queues,
+        });
     },
     { prefix: API_PREFIX },
   );

@@ -124,6 +124,15 @@ export interface DB {
   incident_events: IncidentEventsTable;
   incident_attachments: IncidentAttachmentsTable;
   incident_confirmations: IncidentConfirmationsTable;
+  services: ServicesTable;
+  calendars: CalendarsTable;
+  agreements: AgreementsTable;
+  agreement_services: AgreementServicesTable;
+  agreement_events: AgreementEventsTable;
+  sla_clocks: SlaClocksTable;
+  sla_clock_events: SlaClockEventsTable;
+  sla_escalations: SlaEscalationsTable;
+  ticket_sla_states: TicketSlaStatesView;
   routing_rules: RoutingRulesTable;
   request_items: RequestItemsTable;
   service_requests: ServiceRequestsTable;
@@ -348,4 +357,131 @@ export interface KnowledgeArticleLinksTable {
   incident_id: string;
   linked_at: Generated<Date>;
   linked_by: string;
+}
+
+// ---- sla module ----
+export interface ServicesTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  code: string;
+  name: string;
+  description: string | null;
+  owner_group_id: string | null;
+  status: Generated<'pipeline' | 'live' | 'retired'>;
+  customer_visible: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface CalendarsTable {
+  id: Generated<string>;
+  name: string;
+  time_zone: string;
+  always_open: Generated<boolean>;
+  working_hours: JSONColumnType<{ day: string; from: string; to: string }[]>;
+  exceptions: JSONColumnType<
+    { date: string; kind: 'holiday' | 'workday'; hours?: { from: string; to: string }[]; name?: string }[]
+  >;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgreementsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  name: string;
+  kind: 'sla' | 'ola' | 'uc';
+  customer_id: string | null;
+  group_id: string | null;
+  supplier_id: string | null;
+  supplier_name: string | null;
+  valid_from: ColumnType<string, string, string>;
+  valid_to: ColumnType<string | null, string | null, string | null>;
+  calendar_id: string;
+  targets: JSONColumnType<
+    { priority: string; metric: 'response' | 'resolution'; duration: string; seconds: number }[]
+  >;
+  warnings: JSONColumnType<({ percent: number } | { before: string; beforeSeconds: number })[]>;
+  pause_on: JSONColumnType<{ status: string; reason?: string | null }[]>;
+  priority_change_policy: Generated<'retain_elapsed' | 'restart'>;
+  reopen_policy: Generated<'resume' | 'new_cycle'>;
+  escalation_rules: JSONColumnType<unknown[]>;
+  next_review_at: ColumnType<string | null, string | null, string | null>;
+  report: JSONColumnType<Record<string, unknown>> | null;
+  status: Generated<'draft' | 'active' | 'expired' | 'terminated'>;
+  template: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AgreementServicesTable {
+  agreement_id: string;
+  service_id: string;
+}
+
+export interface AgreementEventsTable {
+  id: Generated<number>;
+  agreement_id: string;
+  at: Generated<Date>;
+  type: string;
+  actor_name: string;
+  actor_key_id: string | null;
+  reason: string | null;
+  data: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface SlaClocksTable {
+  id: Generated<string>;
+  ticket_type: 'incident' | 'service_request';
+  ticket_id: string;
+  customer_id: string | null;
+  agreement_id: string;
+  metric: 'response' | 'resolution';
+  cycle: Generated<number>;
+  terms: JSONColumnType<Record<string, unknown>>;
+  calendar: JSONColumnType<Record<string, unknown>>;
+  state: 'running' | 'paused' | 'met' | 'breached' | 'cancelled';
+  priority: string | null;
+  target_seconds: number;
+  elapsed_ms: Generated<number>;
+  computed_at: Generated<Date>;
+  started_at: Date;
+  due_at: Date | null;
+  met_at: Date | null;
+  breached_at: Date | null;
+  warnings_reached: JSONColumnType<string[]>;
+  next_threshold: string | null;
+  next_due_at: Date | null;
+  planned_job_id: string | null;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SlaClockEventsTable {
+  clock_id: string;
+  threshold: string;
+  kind: 'warning' | 'breach';
+  due_at: Date;
+  fired_at: Generated<Date>;
+  fired_by: string;
+}
+
+export interface SlaEscalationsTable {
+  clock_id: string;
+  rule_id: string;
+  threshold: string;
+  action: string;
+  done_at: Generated<Date>;
+  result: JSONColumnType<Record<string, unknown>>;
+}
+
+export interface TicketSlaStatesView {
+  ticket_type: string;
+  ticket_id: string;
+  breached: boolean;
+  at_risk: boolean;
 }

@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/db.ts';
 import type { KeyCache } from './auth/auth.plugin.ts';
 import type { EnumLabels } from './i18n.ts';
-import type { EventRoute, JobDefinition, ScheduleDefinition } from './jobs.ts';
+import type { EventRoute, JobDefinition, QueueRegistry, ScheduleDefinition } from './jobs.ts';
 
 /** The Fastify instance routes are written against: TypeBox schemas type the handlers. */
 export type App = FastifyInstance<
@@ -26,6 +26,7 @@ export interface ModuleDeps {
   db: Database;
   config: Config;
   keys: KeyCache;
+  queues: QueueRegistry;
 }
 
 /**
