@@ -145,6 +145,17 @@ export function listIncidents(db: Executor, scope: Scope, f: IncidentListQuery) 
   }
   if (f.major !== undefined) q = q.where('major', '=', f.major);
   if (f.parentId) q = q.where('parent_id', '=', f.parentId);
+  if (f.slaState) {
+    // ticket_sla_states is the SLA module's read interface (a view over its clocks).
+    const column = f.slaState === 'breached' ? 'breached' : 'at_risk';
+    q = q.where('id', 'in', (eb) =>
+      eb
+        .selectFrom('ticket_sla_states')
+        .select('ticket_id')
+        .where('ticket_type', '=', 'incident')
+        .where(column, '=', true),
+    );
+  }
   if (f.createdFrom) q = q.where('created_at', '>=', new Date(f.createdFrom));
   if (f.createdTo) q = q.where('created_at', '<', new Date(f.createdTo));
   if (f.updatedFrom) q = q.where('updated_at', '>=', new Date(f.updatedFrom));

@@ -124,6 +124,11 @@ export const IncidentListQuerySchema = listQuery({
   ),
   major: Type.Optional(Type.Boolean()),
   parentId: Type.Optional(Uuid),
+  slaState: Type.Optional(
+    StringEnum(['breached', 'at_risk'] as const, {
+      description: 'breached: a clock breached; at_risk: a running clock passed a warning threshold',
+    }),
+  ),
   createdFrom: Type.Optional(Timestamp()),
   createdTo: Type.Optional(Timestamp()),
   updatedFrom: Type.Optional(Timestamp()),

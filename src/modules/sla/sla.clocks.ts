@@ -277,8 +277,11 @@ export function createClockEngine({
           }
         }
         const due = r.next?.at ?? null;
+        // BullMQ refuses most job ids with ':' in them; threshold keys have one.
         const jobId =
-          due !== null && r.state === 'running' ? `fire:${stored.id}:${r.next!.key}:${due}` : null;
+          due !== null && r.state === 'running'
+            ? `fire.${stored.id}.${r.next!.key.replace(/[:%]/g, '_')}.${due}`
+            : null;
         if (jobId !== stored.planned_job_id) {
           plans.push({
             clockId: stored.id,
