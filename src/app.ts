@@ -3,6 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import { default as addFormatsModule } from 'ajv-formats';
 import Fastify from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
@@ -20,7 +22,21 @@ import type { App, TesseraModule } from './platform/module.ts';
 import { platformModule } from './platform/platform.module.ts';
 import { registerProblems } from './platform/problems.ts';
 
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
 export const API_PREFIX = '/api/v1';
+
+function createAjv(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    removeAdditional: false,
+    useDefaults: true,
+    coerceTypes,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The shared connections an app (and a worker) runs on; their owner closes them. */
@@ -56,10 +72,15 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     trustProxy: true,
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON bodies are validated as sent (a number is not a string); query strings, path params and
+  // headers arrive as text and are coerced to their schema types.
+  const bodyAjv = createAjv(false);
+  const textAjv = createAjv('array');
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema),
+  );
 
   // Only JSON bodies by default: anything else is a 415 (modules add multipart where they take files).
   app.removeContentTypeParser('text/plain');

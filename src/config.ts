@@ -94,6 +94,11 @@ export const ConfigSchema = Type.Object({
     default: true,
     description: 'Apply pending migrations at start (always on with the embedded database)',
   }),
+  SEED_DEFAULTS: Type.Boolean({
+    default: true,
+    description:
+      'On first start, create a 5x8 Asia/Shanghai calendar with China holidays and the default SLA (2h/24h)',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     default: 10000,

@@ -5,6 +5,7 @@ import { allModules, buildApp } from './app.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { migrateToLatest } from './db/migrator.ts';
 import { type EmbeddedService, startEmbeddedPostgres, startEmbeddedRedis } from './embedded.ts';
+import { seedDefaults } from './modules/sla/index.ts';
 import { ensureBootstrapKey } from './platform/auth/api-keys.service.ts';
 import { createLogger, type Logger } from './platform/logger.ts';
 import { connectRedis } from './platform/redis.ts';
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
     const adminToken =
       config.BOOTSTRAP_ADMIN_TOKEN ?? (embedded ? await localAdminToken(config.DATA_DIR) : undefined);
     if (adminToken) await ensureBootstrapKey(resources.db, adminToken);
+    if (config.SEED_DEFAULTS && (await seedDefaults(resources.db))) {
+      log.info(
+        'seeded the 5x8 Asia/Shanghai calendar (China holidays 2025-2026) and the default SLA (2h / 24h)',
+      );
+    }
 
     if (config.TESSERA_ROLE !== 'api') {
       await connectRedis(resources.redis, 15_000).catch((err) => {

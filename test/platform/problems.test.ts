@@ -291,3 +291,22 @@ describe('versions and uniqueness', () => {
     expectProblem(res, 409, 'DIRECTORY_GROUP_NAME_TAKEN', [{ in: 'body', pointer: '/name' }]);
   });
 });
+
+describe('JSON bodies are not coerced', () => {
+  it('rejects a number where a string is expected, and a string where an integer is expected', async () => {
+    const { startTestApp } = await import('../helpers/app.ts');
+    const app = await startTestApp();
+    try {
+      const name = await app.request('POST', '/api/v1/customers', { body: { name: 123, code: 'NUM' } });
+      expect(name.statusCode).toBe(400);
+      expect(name.json().errors[0]).toMatchObject({ in: 'body', pointer: '/name' });
+      const tier = await app.request('POST', '/api/v1/groups', { body: { name: 'g', tier: '2' } });
+      expect(tier.statusCode).toBe(400);
+      expect(tier.json().errors[0]).toMatchObject({ in: 'body', pointer: '/tier' });
+      const list = await app.request('GET', '/api/v1/customers?limit=2');
+      expect(list.statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

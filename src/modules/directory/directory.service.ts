@@ -2,7 +2,7 @@ import { type Database, type Executor, inTransaction } from '../../db/db.ts';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/pg-errors.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import { type RequestContext, type Scope, scopeOf } from '../../platform/context.ts';
-import { checkVersion } from '../../platform/errors.ts';
+import { checkVersion, DomainError } from '../../platform/errors.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import type { Page } from '../../platform/paging.ts';
 import { DirectoryErrors as E } from './directory.errors.ts';
@@ -42,6 +42,13 @@ export function createDirectoryService({ db }: { db: Database }) {
   }
 
   async function createCustomer(ctx: RequestContext, input: CustomerCreate): Promise<Customer> {
+    if (ctx.actor.customerId) {
+      throw new DomainError(
+        'DIRECTORY_BOUND_KEY',
+        'forbidden',
+        'A key bound to a customer cannot create customers',
+      );
+    }
     return guardUnique(
       () =>
         inTransaction(db, async (trx) => {

@@ -146,6 +146,13 @@ export function computeClock(
   now: number,
 ): ClockResult | null {
   const states = history.states.filter((s) => s.at <= now);
+  // The first response may fall inside a state (it is stamped apart from the status history):
+  // split the state there, so the response clock stops exactly at acknowledgedAt.
+  const ack = history.acknowledgedAt;
+  if (metric === 'response' && ack !== null && ack <= now && !states.some((s) => s.at === ack)) {
+    const at = states.findLastIndex((s) => s.at < ack);
+    if (at >= 0) states.splice(at + 1, 0, { ...states[at]!, at: ack });
+  }
   if (states.length === 0) return null;
   const reopens = reopenInstants({ ...history, states });
   const newCycles = metric === 'resolution' && terms.reopenPolicy === 'new_cycle';
