@@ -43,6 +43,15 @@ const P99_GOAL_MS = 50;
 const WAIT_QUIET = Number(env.WAIT_QUIET ?? 120);
 const QUIET_PCT = Number(env.QUIET_PCT ?? 30);
 const PROFILE = env.PROFILE === '1';
+/** Fixed arrival rate (req/s, all connections together) for the latency-below-saturation runs; 0 skips them. */
+const RATE = Number(env.RATE ?? 50);
+const RATE_DURATION = Number(env.RATE_DURATION ?? 10);
+const DRAIN_MS = Number(env.DRAIN_MS ?? 1500);
+/** Extra `q` terms only EXPLAINed (common words: many matches). */
+const EXTRA_Q = (env.EXTRA_Q ?? '网络,邮箱,密码,printer,vpn,password reset')
+  .split(',')
+  .map((t) => t.trim())
+  .filter(Boolean);
 
 const dbUrl = (() => {
   const url = new URL(PG_URL);
@@ -60,7 +69,9 @@ interface Child {
   process: ChildProcess;
   pid: number;
   output: string[];
-  warnings: { level: number; msg: string; sample: string }[];
+  warnings: { level: number; msg: string; time: number | null; sample: string }[];
+  /** When stopChild sent SIGTERM (epoch ms). */
+  stopSentAt?: number;
   exited: Promise<number | null>;
 }
 
@@ -88,9 +99,14 @@ function startChild(
       if (!line.trim()) continue;
       if (record.output.length < 2000) record.output.push(line);
       try {
-        const entry = JSON.parse(line) as { level?: number; msg?: string };
+        const entry = JSON.parse(line) as { level?: number; msg?: string; time?: number };
         if (typeof entry.level === 'number' && entry.level >= 40)
-          record.warnings.push({ level: entry.level, msg: entry.msg ?? '', sample: line.slice(0, 600) });
+          record.warnings.push({
+            level: entry.level,
+            msg: entry.msg ?? '',
+            time: typeof entry.time === 'number' ? entry.time : null,
+            sample: line.slice(0, 600),
+          });
       } catch {
         // not a log line
       }
@@ -125,6 +141,7 @@ async function waitReady(child: Child, url: string, timeoutMs = 90_000): Promise
 
 async function stopChild(child: Child): Promise<number | null> {
   if (child.process.exitCode !== null) return child.process.exitCode;
+  child.stopSentAt = Date.now();
   child.process.kill('SIGTERM');
   const code = await Promise.race([child.exited, sleep(15_000).then(() => 'timeout' as const)]);
   if (code === 'timeout') {
@@ -186,6 +203,45 @@ async function quietEnough(name: string): Promise<number> {
   return busy;
 }
 
+/** Samples pg_stat_activity of one application's connections every 100 ms until stopped. */
+function sampleDbActivity(applicationName: string): { stop: () => Promise<Record<string, number>> } {
+  const counts: Record<string, number> = {};
+  let running = true;
+  const done = (async () => {
+    const client = new pg.Client({ connectionString: dbUrl, application_name: 'bench-sampler' });
+    await client.connect();
+    try {
+      while (running) {
+        const r = await client.query(
+          `SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU') AS wait
+           FROM pg_stat_activity
+           WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`,
+          [applicationName],
+        );
+        for (const row of r.rows as { state: string; wait: string }[]) {
+          const key =
+            row.state === 'active'
+              ? `active ${row.wait}`
+              : row.state === 'idle'
+                ? 'idle'
+                : `${row.state} ${row.wait}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+        await sleep(100);
+      }
+    } finally {
+      await client.end();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done.catch(() => {});
+      return counts;
+    },
+  };
+}
+
 class RssSampler {
   private timer: NodeJS.Timeout | undefined;
   peakKb: Record<string, number> = {};
@@ -222,6 +278,8 @@ interface Scenario {
   goal?: string;
   /** For list scenarios: the query the repository receives, to EXPLAIN it. */
   listQuery?: Record<string, unknown>;
+  /** Also measure at a fixed arrival rate of RATE req/s. */
+  atRate?: boolean;
 }
 
 interface Measured {
@@ -243,6 +301,19 @@ interface Measured {
   backgroundBusyPct: number;
   loadavg1: number;
   rssPeakMb: number | null;
+  /** pg_stat_activity of the server's connections, sampled every 100 ms: state / wait event -> samples. */
+  dbActivity: Record<string, number>;
+  /** The same requests at a fixed arrival rate (RATE req/s) below saturation: latency without queueing. */
+  atRate?: {
+    rate: number;
+    rps: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    max: number;
+    non2xx: number;
+    errors: number;
+  };
   goal?: string;
 }
 
@@ -291,11 +362,19 @@ async function measure(
   }
   if (response.status >= 300) check.detail = text.slice(0, 300);
 
-  const run = (duration: number) =>
+  // autocannon stops with requests in flight; the server finishes them after their client left.
+  // A pause lets them drain so one scenario's leftovers do not load the next.
+  const run = async (duration: number, overallRate?: number) => {
+    const result = await start(duration, overallRate);
+    await sleep(DRAIN_MS);
+    return result;
+  };
+  const start = (duration: number, overallRate?: number) =>
     autocannon({
       url: baseUrl,
       connections: CONNECTIONS,
       duration,
+      ...(overallRate ? { overallRate } : {}),
       timeout: 10,
       headers: { ...headers, ...(scenario.method === 'POST' ? { 'content-type': 'application/json' } : {}) },
       requests: [
@@ -314,10 +393,27 @@ async function measure(
   sampler.resetWindow();
   const cpuBefore = procCpuMs(serverPid);
   const machineBefore = machineCpu();
+  const activity = sampleDbActivity(scenario.target === 'api' ? 'tessera' : 'bench-baseline');
   const result: Result = await run(DURATION);
+  const dbActivity = await activity.stop();
   const cpuAfter = procCpuMs(serverPid);
   const machineAfter = machineCpu();
   sampler.sample();
+  let atRate: Measured['atRate'];
+  if (scenario.atRate && RATE > 0) {
+    const rated = await run(RATE_DURATION, RATE);
+    const n = Object.values(rated.statusCodeStats ?? {}).reduce((a, b) => a + Number(b.count), 0);
+    atRate = {
+      rate: RATE,
+      rps: round(n / rated.duration, 0),
+      p50: rated.latency.p50,
+      p90: rated.latency.p90,
+      p99: rated.latency.p99,
+      max: rated.latency.max,
+      non2xx: rated.non2xx,
+      errors: rated.errors,
+    };
+  }
 
   const statusCodes = Object.fromEntries(
     Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, Number(stat.count)]),
@@ -349,6 +445,8 @@ async function measure(
     backgroundBusyPct,
     loadavg1: round(os.loadavg()[0]!, 2),
     rssPeakMb: sampler.windowPeakKb[serverName] ? round(sampler.windowPeakKb[serverName]! / 1024, 0) : null,
+    dbActivity,
+    ...(atRate ? { atRate } : {}),
     ...(scenario.goal ? { goal: scenario.goal } : {}),
   };
 }
@@ -357,6 +455,7 @@ async function measure(
 
 interface Explained {
   scenario: string;
+  matches: number;
   sql: string;
   params: unknown[];
   plan: string;
@@ -364,7 +463,7 @@ interface Explained {
 }
 
 /** Runs the incident repository's listIncidents with a logging Kysely to get its exact SQL, then EXPLAINs it. */
-async function explainLists(scenarios: Scenario[]): Promise<Explained[]> {
+async function explainLists(scenarios: Pick<Scenario, 'name' | 'listQuery'>[]): Promise<Explained[]> {
   const repo = await import('../src/modules/incident/incident.repository.ts');
   const captured: { sql: string; params: unknown[] }[] = [];
   const db = new Kysely<DB>({
@@ -388,8 +487,11 @@ async function explainLists(scenarios: Scenario[]): Promise<Explained[]> {
       const result = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${query.sql}`, query.params);
       const plan = result.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
       const time = plan.match(/Execution Time: ([\d.]+) ms/);
+      const all = [...query.params.slice(0, -1), 1_000_000_000];
+      const count = await client.query(`SELECT count(*)::int AS n FROM (${query.sql}) AS matches`, all);
       out.push({
         scenario: scenario.name,
+        matches: count.rows[0].n as number,
         sql: query.sql,
         params: query.params,
         plan,
@@ -531,12 +633,14 @@ async function main(): Promise<void> {
     const scenarios: Scenario[] = [
       {
         name: 'get-baseline',
+        atRate: true,
         target: 'baseline',
         method: 'GET',
         next: () => ({ path: `/items/${pickOne(itemIds)}` }),
       },
       {
         name: 'get-incident',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: `/api/v1/incidents/${pickOne(incidentIds)}` }),
@@ -544,6 +648,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'list-status-priority',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: '/api/v1/incidents?status=new&priority=P1&limit=50' }),
@@ -552,6 +657,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'list-customer',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: `/api/v1/incidents?customerId=${pickOne(customerIds)}&limit=50` }),
@@ -564,6 +670,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'search-zh-phrase',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: q('磁盘空间不足') }),
@@ -572,6 +679,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'search-zh-2char',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: q('磁盘') }),
@@ -580,6 +688,7 @@ async function main(): Promise<void> {
       },
       {
         name: 'search-en',
+        atRate: true,
         target: 'api',
         method: 'GET',
         next: () => ({ path: q('disk full') }),
@@ -617,6 +726,25 @@ async function main(): Promise<void> {
       },
     ];
 
+    // Plans first, on the seeded data only (the POST scenarios add 'new' P1 incidents).
+    if (env.EXPLAIN !== '0') {
+      try {
+        explained = await explainLists([
+          ...scenarios.filter((s) => !ONLY || ONLY.has(s.name)),
+          ...EXTRA_Q.map((term) => ({
+            name: `explain-only q=${term}`,
+            listQuery: { q: term, limit: 50, sort: '-createdAt' },
+          })),
+          {
+            name: 'explain-only status=new&q=邮箱',
+            listQuery: { status: ['new'], q: '邮箱', limit: 50, sort: '-createdAt' },
+          },
+        ]);
+      } catch (err) {
+        log(`EXPLAIN skipped: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+
     for (const scenario of scenarios) {
       if (ONLY && !ONLY.has(scenario.name)) continue;
       if (interrupted) break;
@@ -634,16 +762,11 @@ async function main(): Promise<void> {
       log(
         `  ${measured.rps} req/s, p50 ${measured.latencyMs.p50} ms, p99 ${measured.latencyMs.p99} ms, ` +
           `non-2xx ${measured.non2xx}, errors ${measured.errors}, check ${measured.check.status}` +
-          (measured.check.items !== undefined ? ` (${measured.check.items} items)` : ''),
+          (measured.check.items !== undefined ? ` (${measured.check.items} items)` : '') +
+          (measured.atRate
+            ? `; at ${measured.atRate.rate} req/s: p50 ${measured.atRate.p50} ms, p99 ${measured.atRate.p99} ms`
+            : ''),
       );
-    }
-
-    if (env.EXPLAIN !== '0') {
-      try {
-        explained = await explainLists(scenarios.filter((s) => !ONLY || ONLY.has(s.name)));
-      } catch (err) {
-        log(`EXPLAIN skipped: ${err instanceof Error ? err.message : String(err)}`);
-      }
     }
   } finally {
     sampler.sample();
@@ -697,6 +820,7 @@ async function main(): Promise<void> {
       'err/timeout',
       'srv CPU ms/req',
       'box busy',
+      'bg busy',
       'RSS MB',
       'goal',
     ],
@@ -734,6 +858,44 @@ async function main(): Promise<void> {
       `  ${r.name}: ${r.requests} responses (${codes}); sample ${r.method} ${r.examplePath} -> ${r.check.status}${r.check.items !== undefined ? `, ${r.check.items} items` : ''}${r.check.detail ? ` ${r.check.detail}` : ''}`,
     );
   }
+  const rated = results.filter((r) => r.atRate);
+  if (rated.length > 0) {
+    log('');
+    log(
+      `Latency at a fixed arrival rate of ${RATE} req/s (${RATE_DURATION}s, ${CONNECTIONS} connections; below saturation, so no queueing):`,
+    );
+    log(
+      table([
+        ['scenario', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'goal'],
+        ...rated.map((r) => [
+          r.name,
+          String(r.atRate!.rps),
+          String(r.atRate!.p50),
+          String(r.atRate!.p90),
+          String(r.atRate!.p99),
+          String(r.atRate!.max),
+          String(r.atRate!.non2xx),
+          String(r.atRate!.errors),
+          r.goal?.startsWith('p99')
+            ? `${r.atRate!.p99 < P99_GOAL_MS ? 'OK' : 'MISS'} (p99 < ${P99_GOAL_MS} ms)`
+            : '',
+        ]),
+      ]),
+    );
+  }
+  log('');
+  log(
+    'Server connections in PostgreSQL during each saturated run (pg_stat_activity every 100 ms; share of samples):',
+  );
+  for (const r of results) {
+    const total = Object.values(r.dbActivity).reduce((a, b) => a + b, 0);
+    const top = Object.entries(r.dbActivity)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([k, n]) => `${k} ${Math.round((100 * n) / (total || 1))}%`)
+      .join(', ');
+    log(`  ${r.name}: ${top}`);
+  }
   log('');
   for (const [name, p] of Object.entries(peak))
     log(
@@ -743,9 +905,13 @@ async function main(): Promise<void> {
   log(`server log lines at warn or above: api ${api.warnings.length}, baseline ${baseline.warnings.length}`);
   const grouped = new Map<string, { n: number; sample: string }>();
   for (const w of warnings) {
-    const g = grouped.get(w.msg) ?? { n: 0, sample: w.sample };
+    const child = api.warnings.includes(w) ? api : baseline;
+    const when =
+      child.stopSentAt && w.time !== null && w.time >= child.stopSentAt ? 'after SIGTERM' : 'under load';
+    const key = `${child.name} ${when}: ${w.msg}`;
+    const g = grouped.get(key) ?? { n: 0, sample: w.sample };
     g.n++;
-    grouped.set(w.msg, g);
+    grouped.set(key, g);
   }
   for (const [msg, g] of grouped) log(`  ${g.n} x "${msg}": ${g.sample.slice(0, 300)}`);
   log(`server exit codes after SIGTERM: api ${stopCodes[0]}, baseline ${stopCodes[1]}`);
@@ -761,7 +927,7 @@ async function main(): Promise<void> {
         .slice(0, 3)
         .map((l) => l.trim())
         .join(' | ');
-      log(`  ${e.scenario}: ${e.executionMs} ms: ${top}`);
+      log(`  ${e.scenario}: ${e.matches} matching rows, ${e.executionMs} ms: ${top}`);
       if (slow || env.EXPLAIN === 'full') {
         log(`    SQL: ${e.sql}`);
         log(`    params: ${JSON.stringify(e.params)}`);
@@ -798,6 +964,7 @@ async function main(): Promise<void> {
       apiTotal: api.warnings.length,
     },
     stopCodes: { api: stopCodes[0], baseline: stopCodes[1] },
+    stopSentAt: { api: api.stopSentAt ?? null, baseline: baseline.stopSentAt ?? null },
     explain: explained,
   };
   const dir = path.join(ROOT, 'bench/results');
