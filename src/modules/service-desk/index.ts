@@ -10,7 +10,14 @@ export type {
   RoutingRule,
   ServiceRequest,
 } from './service-desk.schemas.ts';
-export { nextTierGroup, routeTicket, suggestArticles } from './service-desk.service.ts';
+export {
+  createServiceDeskService,
+  nextTierGroup,
+  recordRequestSlaEvent,
+  requestHistories,
+  routeTicket,
+  suggestArticles,
+} from './service-desk.service.ts';
 
 /** Routing rules, the request catalogue, service requests and the knowledge base. */
 export const serviceDeskModule: TesseraModule = {

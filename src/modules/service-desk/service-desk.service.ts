@@ -809,3 +809,94 @@ export async function suggestArticles(
   if (!text || limit === 0) return [];
   return repo.suggest(executor, { text, category: input.category, limit });
 }
+
+/** Service request statuses in the vocabulary of SLA clocks (the incident lifecycle's). */
+const CLOCK_STATUS: Record<string, string> = {
+  submitted: 'new',
+  approved: 'assigned',
+  in_fulfilment: 'in_progress',
+  fulfilled: 'resolved',
+  closed: 'closed',
+  rejected: 'cancelled',
+  cancelled: 'cancelled',
+};
+
+/**
+ * For SLA clocks: each request's status history. Requests have no priority of their own: they are
+ * measured as P4 (an agreement's `*` target applies when it has no P4 one); the response is the
+ * first decision or start of fulfilment.
+ */
+export async function requestHistories(executor: Executor, ids: string[]) {
+  if (ids.length === 0) return [];
+  const [rows, events] = await Promise.all([
+    executor
+      .selectFrom('service_requests')
+      .select(['id', 'customer_id', 'created_at', 'status'])
+      .where('id', 'in', ids)
+      .execute(),
+    executor
+      .selectFrom('service_request_events')
+      .select(['request_id', 'at', 'to_status'])
+      .where('request_id', 'in', ids)
+      .where('to_status', 'is not', null)
+      .orderBy('request_id')
+      .orderBy('id')
+      .execute(),
+  ]);
+  return rows.map((row) => {
+    const states = [
+      {
+        at: row.created_at.getTime(),
+        status: 'new',
+        pendingReason: null,
+        priority: 'P4',
+        groupId: null as string | null,
+      },
+    ];
+    let acknowledgedAt: number | null = null;
+    for (const event of events) {
+      if (event.request_id !== row.id || !event.to_status || event.to_status === 'submitted') continue;
+      const at = Math.max(event.at.getTime(), states[states.length - 1]!.at);
+      acknowledgedAt ??= at;
+      const state = {
+        ...states[states.length - 1]!,
+        at,
+        status: CLOCK_STATUS[event.to_status] ?? event.to_status,
+      };
+      if (state.at === states[states.length - 1]!.at) states[states.length - 1] = state;
+      else states.push(state);
+    }
+    return {
+      ticketType: 'service_request' as const,
+      ticketId: row.id,
+      customerId: row.customer_id,
+      serviceId: null,
+      reportedAt: row.created_at.getTime(),
+      acknowledgedAt,
+      status: row.status,
+      priority: 'P4',
+      groupId: null,
+      states,
+    };
+  });
+}
+
+/** For SLA clocks: a warning or breach on the request's timeline, inside the caller's transaction. */
+export async function recordRequestSlaEvent(
+  trx: Executor,
+  requestId: string,
+  ctx: RequestContext,
+  entry: { type: string; data: Record<string, unknown> },
+) {
+  await trx
+    .insertInto('service_request_events')
+    .values({
+      request_id: requestId,
+      type: entry.type,
+      actor_key_id: ctx.actor.keyId,
+      actor_name: ctx.actor.name,
+      actor_role: ctx.actor.role,
+      data: JSON.stringify(entry.data),
+    })
+    .execute();
+}

@@ -1,5 +1,6 @@
 import type { TesseraModule } from '../../platform/module.ts';
 import { createIncidentService } from '../incident/index.ts';
+import { createServiceDeskService } from '../service-desk/index.ts';
 import { createClockEngine } from './sla.clocks.ts';
 import { expireJob, fireJob, recomputeJob, slaSchedules, sweepJob } from './sla.jobs.ts';
 import { slaRoutes } from './sla.routes.ts';
@@ -17,11 +18,15 @@ export const slaModule: TesseraModule = {
       createSlaService({ db }),
       createClockEngine({ db, queues, log: app.log }),
       createIncidentService({ db }),
+      createServiceDeskService({ db }),
     );
   },
   jobs: [recomputeJob, fireJob, sweepJob, expireJob],
   schedules: slaSchedules,
-  eventRoutes: [{ events: 'incident.*', job: recomputeJob.name }],
+  eventRoutes: [
+    { events: 'incident.*', job: recomputeJob.name },
+    { events: 'service_request.*', job: recomputeJob.name },
+  ],
   enums: {
     agreementKind: {
       sla: { en: 'Service level agreement', 'zh-CN': '服务级别协议 (SLA)' },

@@ -8,6 +8,7 @@ import type { Logger } from '../../platform/logger.ts';
 import { emitEvent } from '../../platform/outbox.ts';
 import { groupInfo } from '../directory/index.ts';
 import { createIncidentService, type IncidentHistory } from '../incident/index.ts';
+import { recordRequestSlaEvent, requestHistories } from '../service-desk/index.ts';
 import type { CalendarSpec } from './calendar.ts';
 import {
   type ClockResult,
@@ -21,6 +22,9 @@ import * as repo from './sla.repository.ts';
 import { calendarSpecOf, termsOf } from './sla.service.ts';
 
 export const SLA_QUEUE = 'sla';
+export type TicketType = 'incident' | 'service_request';
+/** A ticket's history as clocks read it (incidents and service requests alike). */
+type TicketHistory = Omit<IncidentHistory, 'ticketType'> & { ticketType: TicketType };
 export const FIRE_JOB = 'sla.fire';
 
 /** A clock's snapshot: the agreement's terms (with its escalation rules) and its calendar. */
@@ -103,7 +107,7 @@ export function createClockEngine({
   }
 
   /** The agreements that apply to a ticket now (SLA of its customer and service, else the default). */
-  async function applicable(executor: Executor, history: IncidentHistory): Promise<repo.AgreementRow[]> {
+  async function applicable(executor: Executor, history: TicketHistory): Promise<repo.AgreementRow[]> {
     const groupIds = [
       ...new Set(history.states.map((s) => s.groupId).filter((g): g is string => g !== null)),
     ];
@@ -141,10 +145,10 @@ export function createClockEngine({
   /** Every clock of the ticket at `now`: stored snapshots for known clocks, current terms for new ones. */
   async function evaluate(
     executor: Executor,
-    history: IncidentHistory,
+    history: TicketHistory,
     now: number,
   ): Promise<EvaluatedClock[]> {
-    const rows = await repo.clocksOfTicket(executor, 'incident', history.ticketId);
+    const rows = await repo.clocksOfTicket(executor, history.ticketType, history.ticketId);
     const agreements = await applicable(executor, history);
     const out: EvaluatedClock[] = [];
     const seen = new Set<string>();
@@ -193,11 +197,16 @@ export function createClockEngine({
     return out;
   }
 
-  async function historyOf(executor: Executor, ticketId: string): Promise<IncidentHistory | undefined> {
+  async function historyOf(
+    executor: Executor,
+    ticketType: TicketType,
+    ticketId: string,
+  ): Promise<TicketHistory | undefined> {
+    if (ticketType === 'service_request') return (await requestHistories(executor, [ticketId]))[0];
     return (await incidents.histories([ticketId], executor))[0];
   }
 
-  const nowFor = (history: IncidentHistory) =>
+  const nowFor = (history: TicketHistory) =>
     Math.max(Date.now(), ...history.states.map((s) => s.at), history.acknowledgedAt ?? 0);
 
   /**
@@ -207,7 +216,7 @@ export function createClockEngine({
    * from any number of workers at once.
    */
   async function recompute(
-    ticketType: 'incident',
+    ticketType: TicketType,
     ticketId: string,
     firedBy: string,
   ): Promise<{ clocks: number; fired: number }> {
@@ -221,7 +230,7 @@ export function createClockEngine({
     let clockCount = 0;
     const fired = await inTransaction(db, async (trx) => {
       await repo.lockTicket(trx, ticketType, ticketId);
-      const history = await historyOf(trx, ticketId);
+      const history = await historyOf(trx, ticketType, ticketId);
       if (!history) return 0;
       const now = nowFor(history);
       const clocks = await evaluate(trx, history, now);
@@ -341,7 +350,7 @@ export function createClockEngine({
 
   async function announce(
     trx: Tx,
-    history: IncidentHistory,
+    history: TicketHistory,
     clock: EvaluatedClock,
     clockId: string,
     threshold: string,
@@ -361,19 +370,28 @@ export function createClockEngine({
       target: isoDuration(Math.round(r.targetMs / 1000)),
       elapsedSeconds: Math.floor(r.elapsedMs / 1000),
     };
-    await incidents.recordSlaEvent(SLA_ACTOR, history.ticketId, { type, visibility: 'internal', data }, trx);
+    if (history.ticketType === 'incident') {
+      await incidents.recordSlaEvent(
+        SLA_ACTOR,
+        history.ticketId,
+        { type, visibility: 'internal', data },
+        trx,
+      );
+    } else {
+      await recordRequestSlaEvent(trx, history.ticketId, SLA_ACTOR, { type, data });
+    }
     await emitEvent(trx, {
       type,
-      aggregateType: 'incident',
+      aggregateType: history.ticketType,
       aggregateId: history.ticketId,
       customerId: history.customerId,
-      payload: { ticketType: 'incident', ticketId: history.ticketId, ...data },
+      payload: { ticketType: history.ticketType, ticketId: history.ticketId, ...data },
     });
   }
 
   async function escalate(
     trx: Tx,
-    history: IncidentHistory,
+    history: TicketHistory,
     clock: EvaluatedClock,
     clockId: string,
     threshold: string,
@@ -440,15 +458,15 @@ export function createClockEngine({
   }
 
   /** The clocks of an incident as the API shows them, computed at this instant. */
-  async function clocksForApi(ticketId: string) {
-    const history = await historyOf(db, ticketId);
+  async function clocksForApi(ticketType: TicketType, ticketId: string) {
+    const history = await historyOf(db, ticketType, ticketId);
     if (!history) return { history: undefined, clocks: [] as EvaluatedClock[], now: Date.now() };
     const now = nowFor(history);
     return { history, clocks: await evaluate(db, history, now), now };
   }
 
-  async function read(ticketId: string) {
-    const { clocks } = await clocksForApi(ticketId);
+  async function read(ticketType: TicketType, ticketId: string) {
+    const { clocks } = await clocksForApi(ticketType, ticketId);
     return {
       clocks: clocks.map((c) => {
         const terms = c.snapshot.terms;
@@ -505,8 +523,8 @@ export function createClockEngine({
     };
   }
 
-  async function explain(ticketId: string) {
-    const { history, clocks, now } = await clocksForApi(ticketId);
+  async function explain(ticketType: TicketType, ticketId: string) {
+    const { history, clocks, now } = await clocksForApi(ticketType, ticketId);
     if (!history) return { clocks: [] };
     return {
       clocks: clocks.map((c) => {
@@ -537,7 +555,7 @@ export function createClockEngine({
   async function sweep(now = new Date(), limit = 1000) {
     const due = await repo.dueTickets(db, now, limit);
     let fired = 0;
-    for (const ticket of due) fired += (await recompute('incident', ticket.ticket_id, 'sweep')).fired;
+    for (const ticket of due) fired += (await recompute(ticket.ticket_type, ticket.ticket_id, 'sweep')).fired;
     return { tickets: due.length, fired };
   }
 
@@ -549,10 +567,9 @@ export function createClockEngine({
     const clocks = await inTransaction(db, (trx) =>
       repo.refreshSnapshots(trx, agreementId, snapshot.terms, snapshot.calendar),
     );
-    const tickets = [
-      ...new Set((await repo.runningClocksOfAgreement(db, agreementId)).map((c) => c.ticket_id)),
-    ];
-    for (const ticketId of tickets) await recompute('incident', ticketId, 'recompute');
+    const running = await repo.runningClocksOfAgreement(db, agreementId);
+    const tickets = [...new Map(running.map((c) => [`${c.ticket_type}|${c.ticket_id}`, c])).values()];
+    for (const ticket of tickets) await recompute(ticket.ticket_type, ticket.ticket_id, 'recompute');
     return { agreementId, tickets: tickets.length, clocks };
   }
 

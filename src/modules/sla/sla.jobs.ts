@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { JobDefinition, ScheduleDefinition } from '../../platform/jobs.ts';
 import type { EventJobData } from '../../platform/outbox-relay.ts';
-import { createClockEngine, FIRE_JOB, SLA_QUEUE } from './sla.clocks.ts';
+import { createClockEngine, FIRE_JOB, SLA_QUEUE, type TicketType } from './sla.clocks.ts';
 
 /** Any change to an incident re-derives its clocks and re-plans their timers. */
 export const recomputeJob: JobDefinition<EventJobData> = {
@@ -15,8 +15,9 @@ export const recomputeJob: JobDefinition<EventJobData> = {
     aggregateId: Type.String(),
   }),
   async process(data, { db, queues, log }) {
-    if (data.aggregateType !== 'incident') return { skipped: true };
-    return createClockEngine({ db, queues, log }).recompute('incident', data.aggregateId, 'event');
+    if (data.aggregateType !== 'incident' && data.aggregateType !== 'service_request')
+      return { skipped: true };
+    return createClockEngine({ db, queues, log }).recompute(data.aggregateType, data.aggregateId, 'event');
   },
 };
 

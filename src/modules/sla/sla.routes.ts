@@ -6,6 +6,7 @@ import { PageQuerySchema, pageOf } from '../../platform/paging.ts';
 import { IdParamsSchema, IfMatchHeaders } from '../../platform/schemas.ts';
 import { expectedVersion, setEtag } from '../../platform/versioning.ts';
 import type { IncidentService } from '../incident/index.ts';
+import type { createServiceDeskService } from '../service-desk/index.ts';
 import type { ClockEngine } from './sla.clocks.ts';
 import {
   AgreementCreateSchema,
@@ -31,11 +32,19 @@ import {
 } from './sla.schemas.ts';
 import type { SlaService } from './sla.service.ts';
 
+type ServiceDeskService = ReturnType<typeof createServiceDeskService>;
+
 const MANAGERS: readonly Role[] = ['admin', 'manager'];
 const STAFF: readonly Role[] = ['admin', 'manager', 'agent'];
 const READERS: readonly Role[] = ['admin', 'manager', 'agent', 'requester'];
 
-export function slaRoutes(app: App, sla: SlaService, clocks: ClockEngine, incidents: IncidentService): void {
+export function slaRoutes(
+  app: App,
+  sla: SlaService,
+  clocks: ClockEngine,
+  incidents: IncidentService,
+  requests: ServiceDeskService,
+): void {
   // ---- service catalogue ----
   app.post(
     '/services',
@@ -415,7 +424,7 @@ export function slaRoutes(app: App, sla: SlaService, clocks: ClockEngine, incide
     },
     async (request) => {
       await incidents.get(contextOf(request), request.params.id);
-      return clocks.read(request.params.id);
+      return clocks.read('incident', request.params.id);
     },
   );
   app.get(
@@ -432,7 +441,42 @@ export function slaRoutes(app: App, sla: SlaService, clocks: ClockEngine, incide
     },
     async (request) => {
       await incidents.get(contextOf(request), request.params.id);
-      return clocks.explain(request.params.id);
+      return clocks.explain('incident', request.params.id);
+    },
+  );
+
+  app.get(
+    '/service-requests/:id/sla',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['service requests', 'sla'],
+        operationId: 'getServiceRequestSla',
+        summary: 'The SLA clocks of a service request (measured as P4), computed now',
+        params: IdParamsSchema,
+        response: { 200: ClocksSchema },
+      },
+    },
+    async (request) => {
+      await requests.getRequest(contextOf(request), request.params.id);
+      return clocks.read('service_request', request.params.id);
+    },
+  );
+  app.get(
+    '/service-requests/:id/sla/explain',
+    {
+      config: { roles: READERS },
+      schema: {
+        tags: ['service requests', 'sla'],
+        operationId: 'explainServiceRequestSla',
+        summary: 'Counted, paused, off-hours and holiday segments of each clock of a service request',
+        params: IdParamsSchema,
+        response: { 200: ExplainSchema },
+      },
+    },
+    async (request) => {
+      await requests.getRequest(contextOf(request), request.params.id);
+      return clocks.explain('service_request', request.params.id);
     },
   );
 }

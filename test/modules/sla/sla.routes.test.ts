@@ -274,3 +274,49 @@ describe('catalogue, calendars and agreement lifecycle', () => {
     }
   });
 });
+
+describe('service requests', () => {
+  it('have clocks too, measured as P4, met by the first decision and by fulfilment', async () => {
+    const c = (await post('/api/v1/customers', { name: 'Req Co', code: 'REQCO' })).json().id;
+    const cal = (
+      await post('/api/v1/calendars', { name: '24x7 req', timeZone: 'UTC', alwaysOpen: true })
+    ).json().id;
+    const agreement = (
+      await post('/api/v1/slas', {
+        name: 'Request SLA',
+        kind: 'sla',
+        customerId: c,
+        calendarId: cal,
+        validFrom: '2026-01-01',
+        targets: [
+          { priority: '*', metric: 'response', duration: 'PT4H' },
+          { priority: 'P4', metric: 'resolution', duration: 'P2D' },
+        ],
+      })
+    ).json();
+    await post(`/api/v1/slas/${agreement.id}/activate`, {});
+    const item = (
+      await post('/api/v1/request-items', {
+        code: 'laptop',
+        name: '笔记本申请',
+        formSchema: { type: 'object' },
+      })
+    ).json();
+    expect(item.id).toBeDefined();
+    const request = await post('/api/v1/service-requests', { itemId: item.id, customerId: c, answers: {} });
+    expect(request.statusCode, request.body).toBe(201);
+    const id = request.json().id;
+    let clocks = (await t.request('GET', `/api/v1/service-requests/${id}/sla`)).json().clocks;
+    expect(
+      clocks
+        .map((x: { metric: string; state: string; target: string }) => `${x.metric}:${x.state}:${x.target}`)
+        .sort(),
+    ).toEqual(['resolution:running:PT48H', 'response:running:PT4H']);
+    await post(`/api/v1/service-requests/${id}/start`, {});
+    await post(`/api/v1/service-requests/${id}/fulfil`, { notes: '已发放' });
+    clocks = (await t.request('GET', `/api/v1/service-requests/${id}/sla`)).json().clocks;
+    expect(clocks.every((x: { state: string }) => x.state === 'met')).toBe(true);
+    const explain = await t.request('GET', `/api/v1/service-requests/${id}/sla/explain`);
+    expect(explain.statusCode).toBe(200);
+  });
+});
