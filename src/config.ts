@@ -110,6 +110,39 @@ export const ConfigSchema = Type.Object({
     default: 5000,
     description: 'How long a verified API key stays cached in a process (revocation delay)',
   }),
+  WEBHOOK_ALLOWED_HOSTS: Type.String({
+    default: '',
+    maxLength: 4000,
+    description:
+      'Outbound webhooks: comma-separated host names, IP addresses or CIDR ranges that may be targeted although ' +
+      'they are loopback, private, link-local or otherwise internal (e.g. `127.0.0.1,hooks.internal,10.8.0.0/16`); ' +
+      'empty = only public addresses',
+  }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60000,
+    default: 10000,
+    description:
+      'Outbound webhooks: time allowed for one delivery attempt (connect, send, response); longer = failed',
+  }),
+  WEBHOOK_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 30,
+    default: 15,
+    description: 'Outbound webhooks: attempts per delivery (15 with a 5 s base spans about 23 hours)',
+  }),
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({
+    minimum: 10,
+    maximum: 3600000,
+    default: 5000,
+    description: 'Outbound webhooks: delay before the first retry; each further retry waits twice as long',
+  }),
+  WEBHOOK_LOG_RETENTION_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 3650,
+    default: 30,
+    description: 'Outbound webhooks: finished deliveries and their attempts are kept this many days',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

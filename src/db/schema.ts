@@ -485,3 +485,66 @@ export interface TicketSlaStatesView {
   breached: boolean;
   at_risk: boolean;
 }
+
+// ---- integrations: outbound webhooks ----
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  customer_id: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  active: Generated<boolean>;
+  disabled_reason: string | null;
+  disabled_at: Timestamp | null;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  customer_id: string | null;
+  payload: JSONColumnType<Record<string, unknown>>;
+  occurred_at: Timestamp;
+  status: Generated<'pending' | 'delivered' | 'failed' | 'cancelled'>;
+  redelivery: Generated<number>;
+  max_attempts: number;
+  attempt_count: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  last_attempt_at: Timestamp | null;
+  next_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  id: Generated<number>;
+  delivery_id: string;
+  redelivery: number;
+  attempt: number;
+  at: Generated<Date>;
+  outcome: 'delivered' | 'failed' | 'gone' | 'refused';
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+}
+
+// Declaration merging: the webhook tables join the one DB interface above.
+export interface DB {
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+}
