@@ -20,6 +20,33 @@ import { addBusinessTime, businessElapsed, type CalendarSpec, classify } from '.
  *   stays breached when the metric is met later.
  * - OLA clocks count only while the ticket is with the agreement's group; UC clocks count only while
  *   the ticket waits for a supplier (pending, reason supplier).
+ *
+ * Precisely (the edge cases):
+ * - Of several states at one instant only the last one holds (as the incident history builder does):
+ *   a resolve undone in the same millisecond is no resolve and no reopen.
+ * - The response is met at `acknowledgedAt` itself, also in the middle of a state (a public reply);
+ *   one before the clock's start meets it at the start, one after `now` has not happened yet.
+ *   Resolving or closing the ticket meets a response clock of any kind that is still open.
+ * - A resolution clock (SLA, OLA or UC alike) under `resume` is met while the ticket is resolved or
+ *   closed, at the resolve that started that (resolve then close: still the resolve). After a reopen
+ *   it is not met any more (`metAt` null) and continues from the elapsed time it stopped at; the
+ *   resolved stretch shows as a `paused` segment with reason `resolved`.
+ * - A cancel stops the clock: `cancelled` unless the metric was met by then (met stays met). A clock
+ *   that breached before the cancel is `cancelled` and keeps its `breachedAt`.
+ * - A clock stops at the instant it is met or cancelled; a priority change at that very instant comes
+ *   too late for it. While the clock goes on, a change exactly at `now` applies.
+ * - A warning or the breach is reached at the first instant t at which the elapsed time (since the
+ *   last restart) reaches it under the target in effect at t (a target applies from its priority
+ *   change until the next one, not at it). Reached once, it stays reached, at that instant: a clock
+ *   computed later never contradicts one computed earlier. Hence a priority change to a target that
+ *   the elapsed time already exceeds (`retain_elapsed`) reaches the breach at the change itself, not
+ *   at the earlier instant where the elapsed time passed the new target (then the old target applied,
+ *   and a clock computed then showed no breach); and lowering the priority, or a `restart`, does not
+ *   undo a warning or a breach already reached (`remainingMs` is 0 once breached).
+ * - `segments` cover [startedAt, the stop or now): `paused` with the reason, else the calendar's
+ *   `counted` / `off_hours` / `holiday` (reason: the holiday's name). Counted segments without a
+ *   reason sum to `elapsedMs`; under `restart`, those before the last restart have the reason
+ *   `before priority restart`.
  */
 
 export type Metric = 'response' | 'resolution';
@@ -58,6 +85,7 @@ export interface Threshold {
   /** `warning:50%`, `warning:PT600S` or `breach`. */
   key: string;
   kind: 'warning' | 'breach';
+  /** The elapsed time it stands for (reached: under the target it was reached under). */
   elapsedMs: number;
   /** When elapsed reached (or, while running, will reach) it; null while paused and not reached. */
   at: number | null;
@@ -79,6 +107,7 @@ export interface ClockResult {
   priority: string;
   targetMs: number;
   elapsedMs: number;
+  /** Until the breach; 0 once breached. */
   remainingMs: number;
   /** The breach instant: reached, or expected if counting goes on uninterrupted; null while paused. */
   dueAt: number | null;
@@ -106,16 +135,28 @@ function pauseReason(terms: Terms, state: TicketState): string | null {
   return null;
 }
 
-/** The instants at which new cycles start (reopens), for the new_cycle policy. */
-function reopenInstants(history: TicketHistory): number[] {
+const isResolved = (s: TicketState) => s.status === 'resolved' || s.status === 'closed';
+const isSupplierHold = (s: TicketState) => s.status === 'pending' && s.pendingReason === 'supplier';
+
+/**
+ * The states in effect, by time: of several states at one instant only the last holds (a state holds
+ * "from `at` on, until the next state", so the others hold for no time at all; the incident history
+ * builder keeps only the last one too).
+ */
+function effectiveStates(states: TicketState[]): TicketState[] {
+  const out: TicketState[] = [];
+  for (const s of [...states].sort((a, b) => a.at - b.at)) {
+    if (out.length > 0 && out[out.length - 1]!.at === s.at) out[out.length - 1] = s;
+    else out.push(s);
+  }
+  return out;
+}
+
+/** The instants at which new cycles start (reopens: resolved to an open status), for new_cycle. */
+function reopenInstants(states: TicketState[]): number[] {
   const out: number[] = [];
-  for (let i = 1; i < history.states.length; i++) {
-    if (
-      history.states[i - 1]!.status === 'resolved' &&
-      !['resolved', 'closed', 'cancelled'].includes(history.states[i]!.status)
-    ) {
-      out.push(history.states[i]!.at);
-    }
+  for (let i = 1; i < states.length; i++) {
+    if (states[i - 1]!.status === 'resolved' && isOpen(states[i]!.status)) out.push(states[i]!.at);
   }
   return out;
 }
@@ -123,14 +164,31 @@ function reopenInstants(history: TicketHistory): number[] {
 /** How many clock cycles a metric has (resolution with new_cycle: one per reopen, plus the first). */
 export function cyclesOf(terms: Terms, metric: Metric, history: TicketHistory): number {
   if (metric !== 'resolution' || terms.reopenPolicy !== 'new_cycle') return 1;
-  return 1 + reopenInstants(history).length;
+  return 1 + reopenInstants(effectiveStates(history.states)).length;
 }
 
+/** A stretch of counted time. */
 interface Counted {
   from: number;
   to: number;
-  /** Elapsed before this interval (after any restart). */
+  /** Elapsed (since the last restart) at `from`. */
   before: number;
+  /** Business time in [from, to). */
+  span: number;
+}
+
+/** A stretch with one target: from the start, then from each priority change. */
+interface Regime {
+  at: number;
+  target: number;
+  /** Elapsed (since the last restart) at `at`. */
+  before: number;
+  counted: Counted[];
+}
+
+interface Stop {
+  at: number;
+  kind: 'met' | 'cancelled';
 }
 
 /**
@@ -145,159 +203,150 @@ export function computeClock(
   cycle: number,
   now: number,
 ): ClockResult | null {
-  const states = history.states.filter((s) => s.at <= now);
-  // The first response may fall inside a state (it is stamped apart from the status history):
-  // split the state there, so the response clock stops exactly at acknowledgedAt.
-  const ack = history.acknowledgedAt;
-  if (metric === 'response' && ack !== null && ack <= now && !states.some((s) => s.at === ack)) {
-    const at = states.findLastIndex((s) => s.at < ack);
-    if (at >= 0) states.splice(at + 1, 0, { ...states[at]!, at: ack });
-  }
-  if (states.length === 0) return null;
-  const reopens = reopenInstants({ ...history, states });
+  const states = effectiveStates(history.states).filter((s) => s.at <= now);
+  if (states.length === 0 || now < history.reportedAt) return null;
   const newCycles = metric === 'resolution' && terms.reopenPolicy === 'new_cycle';
-  let cycleStart = cycle === 1 ? history.reportedAt : (reopens[cycle - 2] ?? null);
-  if (cycleStart === null) return null;
-  const cycleEnd =
-    newCycles && reopens[cycle - 1] !== undefined ? reopens[cycle - 1]! : Number.POSITIVE_INFINITY;
+  const reopens = newCycles ? reopenInstants(states) : [];
+  if (!Number.isInteger(cycle) || cycle < 1 || cycle > reopens.length + 1) return null;
+  let start = cycle === 1 ? history.reportedAt : reopens[cycle - 2]!;
+  const cycleEnd = reopens[cycle - 1] ?? Number.POSITIVE_INFINITY;
   if (terms.kind === 'ola') {
-    const start = cycleStart;
-    const first =
-      stateAt(states, start).groupId === terms.groupId
-        ? start
-        : states.find((s) => s.groupId === terms.groupId && s.at >= start && s.at < cycleEnd)?.at;
-    if (first === undefined) return null;
-    cycleStart = first;
+    const first = sequence(states, start, cycleEnd).find((s) => s.groupId === terms.groupId);
+    if (!first) return null;
+    start = first.at;
   }
 
-  let priority = stateAt(states, cycleStart).priority;
+  let priority = stateAt(states, start).priority;
   let target = targetMs(terms, metric, priority);
   if (target === null) return null;
 
+  const stop = stopOf(terms, metric, newCycles, history, sequence(states, start, cycleEnd), now);
+  const end = stop ? stop.at : Math.min(now, cycleEnd);
+  const restart = terms.priorityChangePolicy === 'restart';
+
   const segments: ExplainSegment[] = [];
-  let counted: Counted[] = [];
+  const regimes: Regime[] = [{ at: start, target, before: 0, counted: [] }];
   let elapsed = 0;
-  let metAt: number | null = null;
-  let cancelled = false;
-  let seenSupplierHold = false;
-
-  const end = Math.min(now, cycleEnd);
-  for (let i = 0; i < states.length; i++) {
-    const state = states[i]!;
-    const from = Math.max(state.at, cycleStart);
-    const to = Math.min(states[i + 1]?.at ?? end, end);
-    if (to <= from && !(i === states.length - 1 && from === to)) continue;
-
-    if (state.priority !== priority && state.at >= cycleStart) {
-      priority = state.priority;
-      target = targetMs(terms, metric, priority) ?? target;
-      if (terms.priorityChangePolicy === 'restart') {
-        for (const segment of segments)
-          if (segment.kind === 'counted') segment.reason = 'before priority restart';
-        counted = [];
-        elapsed = 0;
-      }
+  const changePriority = (at: number, to: string) => {
+    if (to === priority) return;
+    priority = to;
+    target = targetMs(terms, metric, to) ?? target!;
+    if (restart) {
+      for (const segment of segments)
+        if (segment.kind === 'counted') segment.reason = 'before priority restart';
+      elapsed = 0;
     }
-
-    // Is the metric met at the start of this state?
-    if (metAt === null && isMet(terms, metric, history, state, from, seenSupplierHold)) metAt = from;
-    if (state.status === 'pending' && state.pendingReason === 'supplier') seenSupplierHold = true;
-    // Response, UC and new-cycle resolution clocks stop when met; a `resume` resolution clock only
-    // stands still while resolved (the final status decides whether it is met, below).
-    if (metAt !== null && (metric === 'response' || terms.kind === 'uc' || newCycles)) break;
-    if (state.status === 'cancelled') {
-      cancelled = true;
-      break;
-    }
-    if (to <= from) continue;
-
-    let pause: string | null = null;
-    if (state.status === 'resolved' || state.status === 'closed') pause = 'resolved';
-    else if (terms.kind === 'ola' && state.groupId !== terms.groupId) pause = 'with_another_group';
-    else if (terms.kind === 'uc' && !(state.status === 'pending' && state.pendingReason === 'supplier'))
-      pause = 'not_with_supplier';
-    else pause = pauseReason(terms, state);
-
-    if (pause) {
-      segments.push({ from, to, kind: 'paused', reason: pause });
-      continue;
-    }
-    counted.push({ from, to, before: elapsed });
-    elapsed += businessElapsed(calendar, from, to);
-    for (const piece of classify(calendar, from, to)) {
-      segments.push(
-        piece.kind === 'working'
-          ? { from: piece.start, to: piece.end, kind: 'counted' }
-          : {
-              from: piece.start,
-              to: piece.end,
-              kind: piece.kind,
-              ...(piece.holiday ? { reason: piece.holiday } : {}),
-            },
-      );
-    }
-  }
-  // A resolution clock under `resume` is met only if the ticket is resolved now.
-  if (metric === 'resolution' && !newCycles && terms.kind !== 'uc') {
-    const last = stateAt(states, end);
-    metAt =
-      last.status === 'resolved' || last.status === 'closed' ? lastResolvedAt(states, cycleStart, end) : null;
-    cancelled = last.status === 'cancelled' && metAt === null;
-  }
-  if (newCycles && cycleEnd !== Number.POSITIVE_INFINITY && metAt === null) {
-    metAt = lastResolvedAt(states, cycleStart, cycleEnd);
-  }
-
-  const stopped = metAt !== null || cancelled;
-  const lastCounted = counted[counted.length - 1];
-  const runningNow = !stopped && lastCounted !== undefined && lastCounted.to === end && end === now;
-  const crossing = (ms: number): number | null => {
-    for (const interval of counted) {
-      const span = businessElapsed(calendar, interval.from, interval.to);
-      if (interval.before + span >= ms && ms > interval.before)
-        return addBusinessTime(calendar, interval.from, ms - interval.before);
-      if (ms <= interval.before) return interval.from;
-    }
-    if (runningNow && lastCounted)
-      return addBusinessTime(calendar, lastCounted.from, ms - lastCounted.before);
-    if (!stopped && !runningNow && counted.length === 0 && ms === 0) return cycleStart;
-    return null;
+    regimes.push({ at, target, before: elapsed, counted: [] });
   };
 
-  const thresholds: Threshold[] = [];
-  for (const warning of terms.warnings) {
-    const ms =
-      'percent' in warning
-        ? Math.round((target * warning.percent) / 100)
-        : target - warning.beforeSeconds * 1000;
-    if (ms <= 0 || ms >= target) continue;
-    const key = 'percent' in warning ? `warning:${warning.percent}%` : `warning:PT${warning.beforeSeconds}S`;
-    if (thresholds.some((t) => t.key === key)) continue;
-    thresholds.push({ key, kind: 'warning', elapsedMs: ms, at: null, reached: elapsed >= ms });
+  // Walk [start, end) state by state. A priority change at the stop instant is too late for the clock.
+  const bounds = [...states.filter((s) => s.at > start && s.at < end).map((s) => s.at), end];
+  let from = start;
+  for (const to of bounds) {
+    if (to <= from) continue;
+    const state = stateAt(states, from);
+    if (from > start) changePriority(from, state.priority);
+    const pause = pauseOf(terms, state);
+    if (pause) {
+      segments.push({ from, to, kind: 'paused', reason: pause });
+    } else {
+      const span = businessElapsed(calendar, from, to);
+      regimes[regimes.length - 1]!.counted.push({ from, to, before: elapsed, span });
+      elapsed += span;
+      for (const piece of classify(calendar, from, to)) {
+        segments.push(
+          piece.kind === 'working'
+            ? { from: piece.start, to: piece.end, kind: 'counted' }
+            : {
+                from: piece.start,
+                to: piece.end,
+                kind: piece.kind,
+                ...(piece.holiday ? { reason: piece.holiday } : {}),
+              },
+        );
+      }
+    }
+    from = to;
   }
-  thresholds.sort((a, b) => a.elapsedMs - b.elapsedMs);
-  thresholds.push({ key: 'breach', kind: 'breach', elapsedMs: target, at: null, reached: elapsed >= target });
-  for (const t of thresholds) t.at = t.reached || runningNow ? crossing(t.elapsedMs) : null;
+  // A change exactly now applies to a clock that is still going.
+  if (!stop && end === now && end > start) changePriority(end, stateAt(states, end).priority);
 
-  const breach = thresholds[thresholds.length - 1]!;
+  const runningNow = !stop && end === now && pauseOf(terms, stateAt(states, now)) === null;
+
+  // The instant a threshold is reached: the first instant the elapsed time reaches it under the
+  // target in effect at that instant (a target that shrinks below the elapsed time: at the change).
+  // A regime's target is in effect until the next regime starts, not at that instant.
+  const crossing = (i: number, ms: number): number | null => {
+    const regime = regimes[i]!;
+    if (regime.before >= ms) return regime.at;
+    const until = regimes[i + 1]?.at ?? Number.POSITIVE_INFINITY;
+    for (const c of regime.counted) {
+      if (c.before + c.span < ms) continue;
+      const at = addBusinessTime(calendar, c.from, ms - c.before);
+      return at < until ? at : null;
+    }
+    return null;
+  };
+  const specs: { key: string; kind: Threshold['kind']; ms: (target: number) => number | null }[] = [];
+  for (const warning of terms.warnings) {
+    const percent = 'percent' in warning;
+    const key = percent ? `warning:${warning.percent}%` : `warning:PT${warning.beforeSeconds}S`;
+    if (specs.some((s) => s.key === key)) continue;
+    specs.push({
+      key,
+      kind: 'warning',
+      ms: (t) => {
+        const ms = percent ? Math.round((t * warning.percent) / 100) : t - warning.beforeSeconds * 1000;
+        return ms > 0 && ms < t ? ms : null;
+      },
+    });
+  }
+  const breachSpec = { key: 'breach', kind: 'breach' as const, ms: (t: number) => t };
+
+  const thresholds: Threshold[] = [];
+  for (const spec of [...specs, breachSpec]) {
+    let reached: Threshold | null = null;
+    for (let i = 0; i < regimes.length; i++) {
+      const ms = spec.ms(regimes[i]!.target);
+      const at = ms === null ? null : crossing(i, ms);
+      if (at !== null) {
+        reached = { key: spec.key, kind: spec.kind, elapsedMs: ms!, at, reached: true };
+        break;
+      }
+    }
+    if (reached) {
+      thresholds.push(reached);
+      continue;
+    }
+    const ms = spec.ms(target);
+    if (ms === null) continue;
+    // Not reached: elapsed < ms under the current target, so ms - elapsed > 0.
+    const at = runningNow ? addBusinessTime(calendar, now, ms - elapsed) : null;
+    thresholds.push({ key: spec.key, kind: spec.kind, elapsedMs: ms, at, reached: false });
+  }
+  const breach = thresholds.pop()!;
+  thresholds.sort((a, b) => a.elapsedMs - b.elapsedMs);
+  thresholds.push(breach);
+
   const breachedAt = breach.reached ? breach.at : null;
+  const metAt = stop?.kind === 'met' ? stop.at : null;
   let state: ClockState;
-  if (cancelled) state = 'cancelled';
+  if (stop?.kind === 'cancelled') state = 'cancelled';
   else if (breachedAt !== null) state = 'breached';
   else if (metAt !== null) state = 'met';
   else state = runningNow ? 'running' : 'paused';
-  const next = stopped || breachedAt !== null ? null : (thresholds.find((t) => !t.reached) ?? null);
+  const next = stop || breachedAt !== null ? null : (thresholds.find((t) => !t.reached) ?? null);
 
   return {
     metric,
     cycle,
-    startedAt: cycleStart,
+    startedAt: start,
     state,
     priority,
     targetMs: target,
     elapsedMs: elapsed,
-    remainingMs: Math.max(0, target - elapsed),
-    dueAt: breachedAt ?? (runningNow ? breach.at : null),
+    remainingMs: breachedAt !== null ? 0 : Math.max(0, target - elapsed),
+    dueAt: breach.at,
     metAt,
     breachedAt,
     thresholds,
@@ -306,35 +355,68 @@ export function computeClock(
   };
 }
 
-function isOpen(status: string): boolean {
-  return !['resolved', 'closed', 'cancelled'].includes(status);
+/** Why a clock does not count while the ticket is in `state` (null: it counts). */
+function pauseOf(terms: Terms, state: TicketState): string | null {
+  if (isResolved(state)) return 'resolved';
+  if (state.status === 'cancelled') return 'cancelled';
+  if (terms.kind === 'ola' && state.groupId !== terms.groupId) return 'with_another_group';
+  if (terms.kind === 'uc' && !isSupplierHold(state)) return 'not_with_supplier';
+  return pauseReason(terms, state);
 }
 
-function isMet(
+/**
+ * Where the clock stops within its cycle, seen at `now`: met or cancelled, or null while it goes on.
+ * `seq` is the states of the cycle from the clock's start, the first one starting at the start.
+ */
+function stopOf(
   terms: Terms,
   metric: Metric,
+  newCycles: boolean,
   history: TicketHistory,
-  state: TicketState,
-  at: number,
-  seenSupplierHold: boolean,
-): boolean {
+  seq: TicketState[],
+  now: number,
+): Stop | null {
+  const start = seq[0]!.at;
   if (metric === 'response') {
-    if (terms.kind === 'ola') return state.status === 'in_progress' && state.groupId === terms.groupId;
-    if (terms.kind === 'uc')
-      return seenSupplierHold && !(state.status === 'pending' && state.pendingReason === 'supplier');
-    return (
-      (history.acknowledgedAt !== null && history.acknowledgedAt <= at) ||
-      state.status === 'resolved' ||
-      state.status === 'closed'
-    );
+    const ack =
+      terms.kind === 'sla' && history.acknowledgedAt !== null && history.acknowledgedAt <= now
+        ? Math.max(history.acknowledgedAt, start)
+        : null;
+    let held = false;
+    for (const s of seq) {
+      if (ack !== null && ack <= s.at) return { at: ack, kind: 'met' };
+      if (s.status === 'cancelled') return { at: s.at, kind: 'cancelled' };
+      if (isResolved(s)) return { at: s.at, kind: 'met' };
+      if (terms.kind === 'ola' && s.status === 'in_progress' && s.groupId === terms.groupId)
+        return { at: s.at, kind: 'met' };
+      if (terms.kind === 'uc') {
+        if (isSupplierHold(s)) held = true;
+        else if (held) return { at: s.at, kind: 'met' };
+      }
+    }
+    return ack !== null ? { at: ack, kind: 'met' } : null;
   }
-  if (terms.kind === 'uc')
-    return (
-      seenSupplierHold &&
-      !(state.status === 'pending' && state.pendingReason === 'supplier') &&
-      !isOpen(state.status)
-    );
-  return state.status === 'resolved' || state.status === 'closed';
+  if (newCycles) {
+    // A cycle ends at the next reopen, so its first resolve is its only one.
+    for (const s of seq) {
+      if (s.status === 'cancelled') return { at: s.at, kind: 'cancelled' };
+      if (isResolved(s)) return { at: s.at, kind: 'met' };
+    }
+    return null;
+  }
+  // resume: met while resolved (since the last resolve); a reopen undoes it.
+  let resolvedSince: number | null = null;
+  for (const s of seq) {
+    if (s.status === 'cancelled')
+      return resolvedSince !== null ? { at: resolvedSince, kind: 'met' } : { at: s.at, kind: 'cancelled' };
+    if (isResolved(s)) resolvedSince ??= s.at;
+    else resolvedSince = null;
+  }
+  return resolvedSince !== null ? { at: resolvedSince, kind: 'met' } : null;
+}
+
+function isOpen(status: string): boolean {
+  return !['resolved', 'closed', 'cancelled'].includes(status);
 }
 
 function stateAt(states: TicketState[], at: number): TicketState {
@@ -346,15 +428,9 @@ function stateAt(states: TicketState[], at: number): TicketState {
   return current;
 }
 
-function lastResolvedAt(states: TicketState[], from: number, to: number): number | null {
-  let at: number | null = null;
-  for (let i = 0; i < states.length; i++) {
-    const s = states[i]!;
-    if (s.at > to) break;
-    if (s.status === 'resolved' && (i === 0 || states[i - 1]!.status !== 'resolved') && s.at >= from)
-      at = s.at;
-  }
-  return at;
+/** The states from `from` (the one in effect then, as starting at `from`) to before `until`. */
+function sequence(states: TicketState[], from: number, until: number): TicketState[] {
+  return [{ ...stateAt(states, from), at: from }, ...states.filter((s) => s.at > from && s.at < until)];
 }
 
 function mergeSegments(segments: ExplainSegment[]): ExplainSegment[] {
