@@ -1,8 +1,15 @@
 import type { TesseraModule } from '../platform/module.ts';
 import { directoryModule } from './directory/index.ts';
 import { incidentModule } from './incident/index.ts';
+import { webhooksModule } from './integrations/webhooks.module.ts';
 import { serviceDeskModule } from './service-desk/index.ts';
 import { slaModule } from './sla/index.ts';
 
 /** Every process module, in dependency order. Adding a module = adding it here. */
-export const modules: TesseraModule[] = [directoryModule, serviceDeskModule, incidentModule, slaModule];
+export const modules: TesseraModule[] = [
+  directoryModule,
+  serviceDeskModule,
+  incidentModule,
+  slaModule,
+  webhooksModule,
+];
