@@ -2,9 +2,13 @@
  * Bench database: a fresh `tessera_bench` (UTF8, C.UTF-8), migrated, seeded with ROWS incidents by
  * one INSERT ... SELECT generate_series statement per batch (not through the API).
  */
+
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { migrateToLatest } from '../src/db/migrator.ts';
+import { MIGRATIONS_DIR, migrateToLatest } from '../src/db/migrator.ts';
 
 export interface SeedInfo {
   rows: number;
@@ -403,6 +407,16 @@ export async function prepareDatabase(options: {
     });
   }
 
+  // A migration edited after this database applied it (files change while a module is being written)
+  // leaves a schema the code no longer matches: seed again rather than measure a wrong schema.
+  if (reuse || resume) {
+    const changed = await changedMigrations(dbUrl);
+    if (changed.length > 0) {
+      log(`migrations changed since ${dbName} applied them (${changed.join(', ')}): seeding again`);
+      return prepareDatabase({ ...options, reseed: true });
+    }
+  }
+
   const kysely = new Kysely<unknown>({
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: dbUrl, max: 2 }) }),
   });
@@ -412,6 +426,7 @@ export async function prepareDatabase(options: {
   } finally {
     await kysely.destroy();
   }
+  await recordMigrationHashes(dbUrl);
 
   await withClient(dbUrl, async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS bench_items (
@@ -451,6 +466,54 @@ export async function prepareDatabase(options: {
         Object.entries(counts.rows[0] as Record<string, string>).map(([k, v]) => [k, Number(v)]),
       ),
     };
+  });
+}
+
+async function migrationHashes(): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const file of (await fs.readdir(MIGRATIONS_DIR)).filter((f) => /\.(ts|js)$/.test(f)).sort())
+    hashes.set(
+      file.replace(/\.(ts|js)$/, ''),
+      createHash('sha256')
+        .update(await fs.readFile(path.join(MIGRATIONS_DIR, file)))
+        .digest('hex'),
+    );
+  return hashes;
+}
+
+/** Applied migrations whose file differs from the one applied (unknown when applied before hashes were kept). */
+async function changedMigrations(dbUrl: string): Promise<string[]> {
+  const current = await migrationHashes();
+  return withClient(dbUrl, async (c) => {
+    const t = await c.query("SELECT to_regclass('bench_migration_hashes') AS t");
+    const applied = (await c.query('SELECT name FROM schema_migrations')).rows as { name: string }[];
+    if (!t.rows[0].t) return applied.length > 0 ? ['(no hashes recorded)'] : [];
+    const recorded = new Map(
+      (
+        (await c.query('SELECT name, sha256 FROM bench_migration_hashes')).rows as {
+          name: string;
+          sha256: string;
+        }[]
+      ).map((r) => [r.name, r.sha256]),
+    );
+    return applied
+      .map((r) => r.name)
+      .filter((name) => !recorded.has(name) || recorded.get(name) !== current.get(name));
+  });
+}
+
+async function recordMigrationHashes(dbUrl: string): Promise<void> {
+  const current = await migrationHashes();
+  await withClient(dbUrl, async (c) => {
+    await c.query(
+      'CREATE TABLE IF NOT EXISTS bench_migration_hashes (name text PRIMARY KEY, sha256 text NOT NULL)',
+    );
+    const applied = (await c.query('SELECT name FROM schema_migrations')).rows as { name: string }[];
+    for (const { name } of applied)
+      await c.query('INSERT INTO bench_migration_hashes VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+        name,
+        current.get(name) ?? '',
+      ]);
   });
 }
 
