@@ -91,7 +91,6 @@ function parseAlert(value: unknown, index: number, p: Problems): ParsedAlert | u
   const annotations = stringMap(value, 'annotations', at, p) ?? {};
   const startsAt = timeField(value, 'startsAt', at, p, { required: true });
   const endsAt = timeField(value, 'endsAt', at, p, { zeroIsNull: true });
-  if (startsAt === null) p.add(ptr(at, 'startsAt'), 'must not be the zero time');
   if (startsAt && endsAt && isBefore(endsAt, startsAt))
     p.add(ptr(at, 'endsAt'), 'must not be before startsAt');
   const fingerprint = str(value, 'fingerprint', at, p, { required: true, nonEmpty: true, max: 128 });
