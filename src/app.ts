@@ -18,13 +18,13 @@ import { registerIdempotency } from './platform/idempotency.ts';
 import type { QueueRegistry } from './platform/jobs.ts';
 import { loggerOptions } from './platform/logger.ts';
 import { registerMetrics } from './platform/metrics.ts';
-import type { App, TesseraModule } from './platform/module.ts';
+import { API_PREFIX, type App, type TesseraModule } from './platform/module.ts';
 import { platformModule } from './platform/platform.module.ts';
 import { registerProblems } from './platform/problems.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX } from './platform/module.ts';
 
 function createAjv(coerceTypes: false | 'array'): Ajv {
   const ajv = new Ajv({
@@ -129,7 +129,9 @@ export async function buildApp(
       global: true,
       max: config.RATE_LIMIT_PER_MINUTE,
       timeWindow: 60_000,
-      allowList: (request) => !request.url.startsWith('/api/') && !request.url.startsWith('/v2/'),
+      // Inbound monitoring endpoints have their own per-integration limit (503/429 as senders expect).
+      allowList: (request) =>
+        !request.url.startsWith('/api/') || request.url.startsWith(`${API_PREFIX}/inbound/`),
       keyGenerator: (request) => {
         const auth = request.headers.authorization;
         return auth ? createHash('sha1').update(auth).digest('base64url') : request.ip;
@@ -163,6 +165,14 @@ export async function buildApp(
     },
     { prefix: API_PREFIX },
   );
+  for (const module of modules) {
+    await module.rootRoutes?.(app as unknown as App, {
+      db: resources.db,
+      config,
+      keys,
+      queues: resources.queues,
+    });
+  }
 
   return app as unknown as App;
 }

@@ -133,6 +133,9 @@ export interface DB {
   sla_clock_events: SlaClockEventsTable;
   sla_escalations: SlaEscalationsTable;
   ticket_sla_states: TicketSlaStatesView;
+  integrations: IntegrationsTable;
+  alerts: AlertsTable;
+  integration_deliveries: IntegrationDeliveriesTable;
   routing_rules: RoutingRulesTable;
   request_items: RequestItemsTable;
   service_requests: ServiceRequestsTable;
@@ -205,6 +208,7 @@ export interface IncidentsTable {
   escalation_count: Generated<number>;
   reopen_count: Generated<number>;
   close_reason: string | null;
+  source: ColumnType<string | null, string | null | undefined, string | null>;
   reported_at: Generated<Date>;
   acknowledged_at: Date | null;
   resolved_at: Date | null;
@@ -547,4 +551,68 @@ export interface DB {
   webhook_subscriptions: WebhookSubscriptionsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+}
+
+// ---- integrations module (inbound) ----
+export type IntegrationType = 'alertmanager' | 'grafana' | 'zabbix' | 'pagerduty' | 'cloudevents';
+
+export interface IntegrationsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  type: IntegrationType;
+  name: string;
+  customer_id: string;
+  service_id: string | null;
+  group_id: string | null;
+  key_hash: string;
+  key_prefix: string;
+  signing_secret: string | null;
+  severity_map: JSONColumnType<Record<string, { impact: Level; urgency: Level }>>;
+  rules: JSONColumnType<unknown[]>;
+  auto_resolve: Generated<boolean>;
+  flap_window_seconds: Generated<number>;
+  grouping: Generated<'alert' | 'group'>;
+  rate_limit_per_minute: Generated<number>;
+  active: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AlertsTable {
+  id: Generated<string>;
+  integration_id: string;
+  dedup_key: string;
+  occurrence: string;
+  group_key: string | null;
+  incident_id: string;
+  status: 'firing' | 'resolved' | 'acknowledged';
+  severity: string;
+  summary: string;
+  description: string | null;
+  labels: JSONColumnType<Record<string, string>>;
+  ci_hint: string | null;
+  service_hint: string | null;
+  links: JSONColumnType<{ href: string; text: string | null }[]>;
+  starts_at: Date | null;
+  ends_at: Date | null;
+  first_seen_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  resolved_at: Date | null;
+  repeat_count: Generated<number>;
+  raw: JSONColumnType<Record<string, unknown> | unknown[]> | null;
+}
+
+export interface IntegrationDeliveriesTable {
+  id: Generated<number>;
+  integration_id: string;
+  received_at: Generated<Date>;
+  outcome: 'accepted' | 'rejected' | 'rate_limited';
+  http_status: number;
+  alerts: Generated<number>;
+  opened: Generated<number>;
+  reason: string | null;
+  errors: JSONColumnType<unknown[]> | null;
+  payload: string | null;
+  request_id: string | null;
 }

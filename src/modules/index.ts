@@ -1,7 +1,7 @@
 import type { TesseraModule } from '../platform/module.ts';
 import { directoryModule } from './directory/index.ts';
 import { incidentModule } from './incident/index.ts';
-import { webhooksModule } from './integrations/webhooks.module.ts';
+import { integrationsModule, webhooksModule } from './integrations/index.ts';
 import { serviceDeskModule } from './service-desk/index.ts';
 import { slaModule } from './sla/index.ts';
 
@@ -11,5 +11,6 @@ export const modules: TesseraModule[] = [
   serviceDeskModule,
   incidentModule,
   slaModule,
+  integrationsModule,
   webhooksModule,
 ];

@@ -21,6 +21,8 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
+export const API_PREFIX = '/api/v1';
+
 /** What a module may use. Services take narrower slices of it. */
 export interface ModuleDeps {
   db: Database;
@@ -36,6 +38,8 @@ export interface ModuleDeps {
 export interface TesseraModule {
   name: string;
   routes?: (app: App, deps: ModuleDeps) => Promise<void> | void;
+  /** Routes outside `/api/v1` (e.g. the PagerDuty-compatible `/v2/enqueue`); full paths. */
+  rootRoutes?: (app: App, deps: ModuleDeps) => Promise<void> | void;
   jobs?: JobDefinition[];
   schedules?: ScheduleDefinition[];
   eventRoutes?: EventRoute[];

@@ -15,6 +15,8 @@ export const IncidentErrors = {
   unknownCustomer: (id: string) =>
     invalidField('INCIDENT_UNKNOWN_CUSTOMER', 'customerId', `no customer ${id}`),
   badRequester: (detail: string) => invalidField('INCIDENT_BAD_REQUESTER', 'requesterId', detail),
+  unknownService: (id: string) =>
+    invalidField('INCIDENT_UNKNOWN_SERVICE', 'serviceId', `no service ${id} in the catalogue`),
   unknownCategory: (code: string) =>
     invalidField('INCIDENT_UNKNOWN_CATEGORY', 'category', `no active category ${code}`),
   badGroup: (detail: string, field = 'groupId') => invalidField('INCIDENT_BAD_GROUP', field, detail),

@@ -51,6 +51,7 @@ const COLUMNS = [
   'escalation_count',
   'reopen_count',
   'close_reason',
+  'source',
   'reported_at',
   'acknowledged_at',
   'resolved_at',
@@ -91,6 +92,7 @@ export function toIncident(row: IncidentRecord): Incident {
     reopenCount: row.reopen_count,
     escalationCount: row.escalation_count,
     closeReason: row.close_reason,
+    source: row.source,
     reportedAt: iso(row.reported_at),
     acknowledgedAt: isoOrNull(row.acknowledged_at),
     resolvedAt: isoOrNull(row.resolved_at),
@@ -139,6 +141,7 @@ export function listIncidents(db: Executor, scope: Scope, f: IncidentListQuery) 
   if (f.assigneeId) q = q.where('assignee_id', '=', f.assigneeId);
   if (f.requesterId) q = q.where('requester_id', '=', f.requesterId);
   if (f.channel) q = q.where('channel', '=', f.channel);
+  if (f.source) q = q.where('source', '=', f.source);
   if (f.category) {
     const category = f.category;
     q = q.where((eb) => eb.or([eb('category', '=', category), eb('category', 'like', `${category}.%`)]));

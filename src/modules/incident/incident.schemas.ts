@@ -61,6 +61,11 @@ export const IncidentSchema = Type.Object({
   reopenCount: Type.Integer(),
   escalationCount: Type.Integer(),
   closeReason: Nullable(Type.String({ description: 'confirmed, auto_closed, or closed (by an agent)' })),
+  source: Nullable(
+    Type.String({
+      description: 'The monitoring integration type that opened it (alertmanager, grafana, ...)',
+    }),
+  ),
   reportedAt: Timestamp(),
   acknowledgedAt: Nullable(Timestamp('First response: first public agent reply or start of work')),
   resolvedAt: Nullable(Timestamp()),
@@ -119,6 +124,9 @@ export const IncidentListQuerySchema = listQuery({
   assigneeId: Type.Optional(Uuid),
   requesterId: Type.Optional(Uuid),
   channel: Type.Optional(StringEnum(CHANNELS)),
+  source: Type.Optional(
+    Type.String({ maxLength: 50, description: 'Monitoring integration type that opened it' }),
+  ),
   category: Type.Optional(
     Type.String({ maxLength: 100, description: 'A category code; includes its sub-categories' }),
   ),

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import { type Database, type Executor, inTransaction, type Tx } from '../../db/db.ts';
+import { isForeignKeyViolation } from '../../db/pg-errors.ts';
 import type { IncidentsTable, Level, Priority } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import { type RequestContext, type Scope, scopeOf, unscoped } from '../../platform/context.ts';
@@ -14,7 +15,7 @@ import { buildHistory } from './history.ts';
 import { IncidentErrors as E } from './incident.errors.ts';
 import * as repo from './incident.repository.ts';
 import type { Incident, IncidentCreate, IncidentListQuery, IncidentPatch } from './incident.schemas.ts';
-import { canApply, type IncidentAction } from './lifecycle.ts';
+import { canApply, type IncidentAction, OPEN_STATUSES } from './lifecycle.ts';
 import { type PriorityMatrix, priorityOf, raise } from './priority.ts';
 
 type Row = repo.IncidentRecord;
@@ -105,12 +106,18 @@ export function createIncidentService({ db }: { db: Database }) {
     };
   }
 
-  async function create(ctx: RequestContext, input: IncidentCreate): Promise<Incident> {
+  async function create(
+    ctx: RequestContext,
+    input: IncidentCreate,
+    options: { trx?: Tx; source?: string } = {},
+  ): Promise<Incident> {
     const scope = scopeOf(ctx);
-    if (!(await customerVisible(db, scope, input.customerId))) throw E.unknownCustomer(input.customerId);
-    await checkRequester(db, input.customerId, input.requesterId);
-    await checkCategory(db, input.category);
-    const { matrix } = await settings();
+    // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
+    const ex: Executor = options.trx ?? db;
+    if (!(await customerVisible(ex, scope, input.customerId))) throw E.unknownCustomer(input.customerId);
+    await checkRequester(ex, input.customerId, input.requesterId);
+    await checkCategory(ex, input.category);
+    const { matrix } = await settings(ex);
     const impact = input.impact ?? 'medium';
     const urgency = input.urgency ?? 'medium';
     const decided = decidePriority(matrix, impact, urgency, input.priority, input.priorityReason);
@@ -118,20 +125,23 @@ export function createIncidentService({ db }: { db: Database }) {
     let groupId = input.groupId ?? null;
     let tier: number | null = null;
     if (groupId) {
-      const group = await groupInfo(db, groupId);
+      const group = await groupInfo(ex, groupId);
       if (!group || !group.active) throw E.badGroup(`no active group ${groupId}`);
       tier = group.tier;
     } else {
-      groupId = await routeTicket(db, {
+      groupId = await routeTicket(ex, {
         customerId: input.customerId,
         category: input.category ?? null,
         serviceId: input.serviceId ?? null,
         channel,
       });
-      if (groupId) tier = (await groupInfo(db, groupId))?.tier ?? null;
+      if (groupId) tier = (await groupInfo(ex, groupId))?.tier ?? null;
     }
-    return inTransaction(db, async (trx) => {
+    const run = <T>(work: (trx: Tx) => Promise<T>) =>
+      options.trx ? work(options.trx) : inTransaction(db, work);
+    const created = run(async (trx) => {
       const row = await repo.insertIncident(trx, {
+        source: options.source ?? null,
         title: input.title,
         description: input.description ?? '',
         customer_id: input.customerId,
@@ -163,6 +173,89 @@ export function createIncidentService({ db }: { db: Database }) {
       await emitEvents(trx, [eventOf('incident.created', row)]);
       return incident;
     });
+    return created.catch((err) => {
+      if (isForeignKeyViolation(err, 'incidents_service_fk')) throw E.unknownService(input.serviceId ?? '');
+      throw err;
+    });
+  }
+
+  /** For monitoring intake: set the first response (PagerDuty/Zabbix acknowledge) inside the caller's transaction. */
+  async function acknowledge(ctx: RequestContext, id: string, note: string, outer: Tx) {
+    return change(
+      ctx,
+      id,
+      undefined,
+      'update',
+      async (row) =>
+        row.acknowledged_at
+          ? { values: {}, timeline: [] }
+          : {
+              values: { acknowledged_at: new Date() },
+              timeline: [{ type: 'acknowledged', visibility: 'public', data: { note } }],
+              event: 'incident.updated',
+            },
+      unscoped,
+      outer,
+    );
+  }
+
+  /**
+   * For monitoring intake: resolve from any open status once every alert of the incident is
+   * resolved (resolution code auto_resolved); a no-op when it is no longer open.
+   */
+  async function autoResolve(ctx: RequestContext, id: string, notes: string, outer: Tx) {
+    return change(
+      ctx,
+      id,
+      undefined,
+      'update',
+      async (row) => {
+        if (!OPEN_STATUSES.includes(row.status)) return { values: {}, timeline: [] };
+        const token = randomBytes(24).toString('base64url');
+        const { autoCloseDays } = await settings(outer);
+        const expiresAt = new Date(Date.now() + autoCloseDays * 86_400_000);
+        return {
+          values: {
+            status: 'resolved',
+            resolution_code: 'auto_resolved',
+            resolution_notes: notes,
+            resolved_at: new Date(),
+            resolved_tier: row.tier ?? 1,
+            pending_reason: null,
+          },
+          timeline: [
+            statusChange(row.status, 'resolved', {
+              resolutionCode: 'auto_resolved',
+              resolutionNotes: notes,
+              automatic: true,
+            }),
+          ],
+          event: 'incident.resolved',
+          after: async (trx) => {
+            await repo.supersedeConfirmations(trx, id);
+            await repo.insertConfirmation(trx, { incident_id: id, token, expires_at: expiresAt });
+          },
+        };
+      },
+      unscoped,
+      outer,
+    );
+  }
+
+  /** For monitoring intake: an alert firing again inside the flap window reopens its resolved incident. */
+  async function reopenByAlert(ctx: RequestContext, id: string, reason: string, outer: Tx) {
+    return change(
+      ctx,
+      id,
+      undefined,
+      'update',
+      async (row) =>
+        row.status === 'resolved'
+          ? reopened(row, reason, { byMonitoring: true })
+          : { values: {}, timeline: [] },
+      unscoped,
+      outer,
+    );
   }
 
   /**
@@ -641,8 +734,8 @@ export function createIncidentService({ db }: { db: Database }) {
     });
   }
 
-  async function get(ctx: RequestContext, id: string): Promise<Incident> {
-    const row = await repo.findIncident(db, scopeOf(ctx), id);
+  async function get(ctx: RequestContext, id: string, executor: Executor = db): Promise<Incident> {
+    const row = await repo.findIncident(executor, scopeOf(ctx), id);
     if (!row) throw E.notFound(id);
     return repo.toIncident(row);
   }
@@ -851,6 +944,9 @@ export function createIncidentService({ db }: { db: Database }) {
     confirmationByToken,
     answerConfirmation,
     autoCloseExpired,
+    acknowledge,
+    autoResolve,
+    reopenByAlert,
     reassign,
     raisePriority,
     recordSlaEvent,
@@ -1037,3 +1133,9 @@ export function createIncidentConfigService({ db }: { db: Database }) {
 }
 
 export type IncidentConfigService = ReturnType<typeof createIncidentConfigService>;
+
+/** For other modules: whether an active category with this code exists. */
+export async function categoryExists(executor: Executor, code: string): Promise<boolean> {
+  const row = await repo.findCategory(executor, code);
+  return row !== undefined && row.active;
+}

@@ -6,7 +6,7 @@ import { incidentConfigRoutes } from './incident-config.routes.ts';
 
 export type { HistoryState, IncidentHistory } from './history.ts';
 export type { Incident } from './incident.schemas.ts';
-export { createIncidentService, type IncidentService } from './incident.service.ts';
+export { categoryExists, createIncidentService, type IncidentService } from './incident.service.ts';
 
 /** Incidents: lifecycle, timeline, attachments, major incidents, statistics, call-back confirmations. */
 export const incidentModule: TesseraModule = {

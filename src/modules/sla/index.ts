@@ -7,7 +7,7 @@ import { slaRoutes } from './sla.routes.ts';
 import { createSlaService } from './sla.service.ts';
 
 export { createClockEngine } from './sla.clocks.ts';
-export { seedDefaults } from './sla.service.ts';
+export { seedDefaults, serviceByCode, serviceExists } from './sla.service.ts';
 
 /** Service catalogue, business calendars, SLA/OLA/UC agreements, SLA clocks, timers and escalations. */
 export const slaModule: TesseraModule = {

@@ -671,3 +671,17 @@ export async function seedDefaults(db: Database): Promise<boolean> {
     return true;
   });
 }
+
+/** For other modules: a catalogue service by its code (case-insensitive), or undefined. */
+export async function serviceByCode(executor: Executor, code: string) {
+  return executor
+    .selectFrom('services')
+    .select(['id', 'code', 'status'])
+    .where(sql`lower(code)`, '=', code.toLowerCase())
+    .executeTakeFirst();
+}
+
+/** For other modules: whether a service id is in the catalogue. */
+export async function serviceExists(executor: Executor, id: string): Promise<boolean> {
+  return (await repo.findService(executor, id)) !== undefined;
+}

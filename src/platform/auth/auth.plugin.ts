@@ -61,7 +61,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyCache): void {
     if (config.public) {
       // OpenAPI: an empty requirement list says "no API key" explicitly.
       route.schema ??= {};
-      (route.schema as Record<string, unknown>).security = [];
+      (route.schema as Record<string, unknown>).security ??= [];
       return;
     }
     if (!config.roles || config.roles.length === 0) {

@@ -1,0 +1,188 @@
+import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import type { Executor, Tx } from '../../db/db.ts';
+import type { AlertsTable, IntegrationDeliveriesTable, IntegrationsTable } from '../../db/schema.ts';
+import { type PageQuery, paginate } from '../../platform/paging.ts';
+import { iso, isoOrNull } from '../../platform/schemas.ts';
+import type { Integration } from './integrations.schemas.ts';
+
+export type IntegrationRow = Selectable<IntegrationsTable>;
+export type AlertRow = Selectable<AlertsTable>;
+
+export function toIntegration(row: IntegrationRow): Integration {
+  return {
+    id: row.id,
+    ref: row.ref,
+    type: row.type,
+    name: row.name,
+    customerId: row.customer_id,
+    serviceId: row.service_id,
+    groupId: row.group_id,
+    keyPrefix: row.key_prefix,
+    signed: row.signing_secret !== null,
+    severityMap: row.severity_map,
+    rules: row.rules as Integration['rules'],
+    autoResolve: row.auto_resolve,
+    flapWindowSeconds: row.flap_window_seconds,
+    grouping: row.grouping,
+    rateLimitPerMinute: row.rate_limit_per_minute,
+    active: row.active,
+    endpoint:
+      row.type === 'pagerduty' ? '/v2/enqueue (or /api/v1/inbound/pagerduty)' : `/api/v1/inbound/${row.type}`,
+    version: row.version,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export const findIntegration = (db: Executor, id: string) =>
+  db.selectFrom('integrations').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findIntegrationByKeyHash = (db: Executor, hash: string) =>
+  db
+    .selectFrom('integrations')
+    .selectAll()
+    .where('key_hash', '=', hash)
+    .where('active', '=', true)
+    .executeTakeFirst();
+
+export const lockIntegration = (trx: Tx, id: string) =>
+  trx.selectFrom('integrations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+
+export const insertIntegration = (db: Executor, values: Insertable<IntegrationsTable>) =>
+  db.insertInto('integrations').values(values).returningAll().executeTakeFirstOrThrow();
+
+export const updateIntegration = (trx: Tx, id: string, values: Updateable<IntegrationsTable>) =>
+  trx
+    .updateTable('integrations')
+    .set((eb) => ({ ...values, version: eb('version', '+', 1), updated_at: sql<Date>`now()` }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export function listIntegrations(
+  db: Executor,
+  f: PageQuery & { type?: string; customerId?: string },
+  customerId: string | null,
+) {
+  let q = db.selectFrom('integrations').selectAll();
+  if (customerId) q = q.where('customer_id', '=', customerId);
+  if (f.type) q = q.where('type', '=', f.type as IntegrationRow['type']);
+  if (f.customerId) q = q.where('customer_id', '=', f.customerId);
+  return paginate(q, {
+    page: f,
+    columns: { createdAt: 'created_at', name: 'name' },
+    defaultSort: 'createdAt',
+    idColumn: 'id',
+  });
+}
+
+// ---- alerts ----
+/** Serialises the processing of one alert identity (or one group) of one integration. */
+export async function lockKey(trx: Tx, integrationId: string, key: string) {
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`alert:${integrationId}:${key}`}))`.execute(trx);
+}
+
+export const findAlert = (trx: Executor, integrationId: string, key: string) =>
+  trx
+    .selectFrom('alerts')
+    .selectAll()
+    .where('integration_id', '=', integrationId)
+    .where('dedup_key', '=', key)
+    .executeTakeFirst();
+
+export const latestAlertOfGroup = (trx: Executor, integrationId: string, groupKey: string) =>
+  trx
+    .selectFrom('alerts')
+    .select(['incident_id'])
+    .where('integration_id', '=', integrationId)
+    .where('group_key', '=', groupKey)
+    .orderBy('last_seen_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+
+export const insertAlert = (trx: Executor, values: Insertable<AlertsTable>) =>
+  trx.insertInto('alerts').values(values).returning('id').executeTakeFirstOrThrow();
+
+export const updateAlert = (trx: Executor, id: string, values: Updateable<AlertsTable>) =>
+  trx.updateTable('alerts').set(values).where('id', '=', id).execute();
+
+export const recordRepeat = (trx: Executor, id: string, values: Updateable<AlertsTable>) =>
+  trx
+    .updateTable('alerts')
+    .set((eb) => ({ ...values, repeat_count: eb('repeat_count', '+', 1), last_seen_at: sql<Date>`now()` }))
+    .where('id', '=', id)
+    .execute();
+
+/** Whether any alert of the incident still fires. */
+export async function incidentHasFiringAlerts(trx: Executor, incidentId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('alerts')
+    .select('id')
+    .where('incident_id', '=', incidentId)
+    .where('status', '!=', 'resolved')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export const alertsOfIncident = (db: Executor, incidentId: string) =>
+  db
+    .selectFrom('alerts')
+    .innerJoin('integrations', 'integrations.id', 'alerts.integration_id')
+    .selectAll('alerts')
+    .select('integrations.type as source')
+    .where('alerts.incident_id', '=', incidentId)
+    .orderBy('alerts.first_seen_at')
+    .execute();
+
+export function toAlert(row: AlertRow & { source: string }) {
+  return {
+    id: row.id,
+    integrationId: row.integration_id,
+    source: row.source,
+    dedupKey: row.dedup_key,
+    occurrence: row.occurrence,
+    status: row.status,
+    severity: row.severity,
+    summary: row.summary,
+    description: row.description,
+    labels: row.labels,
+    ciHint: row.ci_hint,
+    serviceHint: row.service_hint,
+    links: row.links,
+    startsAt: isoOrNull(row.starts_at),
+    endsAt: isoOrNull(row.ends_at),
+    firstSeenAt: iso(row.first_seen_at),
+    lastSeenAt: iso(row.last_seen_at),
+    resolvedAt: isoOrNull(row.resolved_at),
+    repeatCount: row.repeat_count,
+    raw: row.raw,
+  };
+}
+
+// ---- deliveries ----
+export const insertDelivery = (db: Executor, values: Insertable<IntegrationDeliveriesTable>) =>
+  db.insertInto('integration_deliveries').values(values).execute();
+
+export const listDeliveries = (db: Executor, integrationId: string, page: PageQuery) =>
+  paginate(db.selectFrom('integration_deliveries').selectAll().where('integration_id', '=', integrationId), {
+    page: { ...page, sort: '-id' },
+    columns: { id: 'id' },
+    defaultSort: '-id',
+    idColumn: 'id',
+  });
+
+export function toDelivery(row: Selectable<IntegrationDeliveriesTable>) {
+  return {
+    id: row.id,
+    receivedAt: iso(row.received_at),
+    outcome: row.outcome,
+    httpStatus: row.http_status,
+    alerts: row.alerts,
+    opened: row.opened,
+    reason: row.reason,
+    errors: row.errors,
+    payload: row.payload,
+    requestId: row.request_id,
+  };
+}

@@ -1,0 +1,503 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { type Database, inTransaction, type Tx } from '../../db/db.ts';
+import type { Level } from '../../db/schema.ts';
+import { writeAudit } from '../../platform/audit.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
+import type { PageQuery } from '../../platform/paging.ts';
+import { customerVisible, groupInfo } from '../directory/index.ts';
+import { categoryExists, createIncidentService } from '../incident/index.ts';
+import { serviceByCode, serviceExists } from '../sla/index.ts';
+import * as repo from './integrations.repository.ts';
+import type { IntegrationCreate, IntegrationPatch } from './integrations.schemas.ts';
+import type { AlertSeverity, NormalizedAlert } from './normalize/index.ts';
+
+/** Default severity -> impact x urgency (critical = P1, high = P2, medium = P3, low = P4, info = P5). */
+export const DEFAULT_SEVERITY_MAP: Record<AlertSeverity, { impact: Level; urgency: Level }> = {
+  critical: { impact: 'high', urgency: 'high' },
+  high: { impact: 'high', urgency: 'medium' },
+  medium: { impact: 'medium', urgency: 'medium' },
+  low: { impact: 'medium', urgency: 'low' },
+  info: { impact: 'low', urgency: 'low' },
+};
+
+const RAW_LIMIT = 16 * 1024;
+
+export interface Rule {
+  match: { label: string; value?: string };
+  set: { serviceCode?: string; category?: string; groupId?: string; ci?: string };
+}
+
+const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** PagerDuty routing keys are 32 characters; the others get a longer, prefixed key. */
+function newKey(type: string): string {
+  if (type === 'pagerduty') return randomBytes(16).toString('hex');
+  return `tik_${randomBytes(32).toString('base64url')}`;
+}
+
+export interface IntakeOutcome {
+  alerts: number;
+  opened: number;
+  updated: number;
+  resolved: number;
+  ignored: number;
+  incidentIds: string[];
+}
+
+export function createIntegrationService({ db }: { db: Database }) {
+  const incidents = createIncidentService({ db });
+
+  async function validateRefs(ctx: RequestContext, input: Partial<IntegrationCreate>) {
+    const errors: FieldError[] = [];
+    const bad = (pointer: string, detail: string) => errors.push({ in: 'body', pointer, detail });
+    if (
+      input.customerId &&
+      !(await customerVisible(db, { customerId: ctx.actor.customerId }, input.customerId))
+    ) {
+      bad('/customerId', `no customer ${input.customerId}`);
+    }
+    if (input.serviceId && !(await serviceExists(db, input.serviceId)))
+      bad('/serviceId', `no service ${input.serviceId}`);
+    if (input.groupId && !(await groupInfo(db, input.groupId))) bad('/groupId', `no group ${input.groupId}`);
+    for (const [i, rule] of (input.rules ?? []).entries()) {
+      if (rule.set.groupId && !(await groupInfo(db, rule.set.groupId)))
+        bad(`/rules/${i}/set/groupId`, `no group ${rule.set.groupId}`);
+      if (rule.set.category && !(await categoryExists(db, rule.set.category)))
+        bad(`/rules/${i}/set/category`, `no category ${rule.set.category}`);
+      if (
+        rule.set.serviceCode &&
+        rule.set.serviceCode !== '$value' &&
+        !(await serviceByCode(db, rule.set.serviceCode))
+      ) {
+        bad(`/rules/${i}/set/serviceCode`, `no service with code ${rule.set.serviceCode}`);
+      }
+    }
+    if (errors.length > 0)
+      throw new DomainError(
+        'INTEGRATION_INVALID',
+        'invalid',
+        errors.map((e) => `${e.pointer}: ${e.detail}`).join('; '),
+        {},
+        errors,
+      );
+  }
+
+  async function create(ctx: RequestContext, input: IntegrationCreate) {
+    await validateRefs(ctx, input);
+    const key = newKey(input.type);
+    return inTransaction(db, async (trx) => {
+      const row = await repo.insertIntegration(trx, {
+        type: input.type,
+        name: input.name,
+        customer_id: input.customerId,
+        service_id: input.serviceId ?? null,
+        group_id: input.groupId ?? null,
+        key_hash: hashKey(key),
+        key_prefix: key.slice(0, 6),
+        signing_secret: input.signingSecret ?? null,
+        severity_map: JSON.stringify(input.severityMap ?? {}),
+        rules: JSON.stringify(input.rules ?? []),
+        auto_resolve: input.autoResolve ?? true,
+        flap_window_seconds: input.flapWindowSeconds ?? 1800,
+        grouping: input.grouping ?? 'alert',
+        rate_limit_per_minute: input.rateLimitPerMinute ?? 1200,
+      });
+      const integration = repo.toIntegration(row);
+      await writeAudit(trx, ctx, {
+        action: 'integration.create',
+        recordType: 'integration',
+        recordId: row.id,
+        customerId: row.customer_id,
+        after: integration,
+      });
+      return { ...integration, key };
+    });
+  }
+
+  async function load(ctx: RequestContext, id: string) {
+    const row = await repo.findIntegration(db, id);
+    if (!row || (ctx.actor.customerId && row.customer_id !== ctx.actor.customerId)) {
+      throw new DomainError('INTEGRATION_NOT_FOUND', 'not_found', `Integration ${id} was not found`, { id });
+    }
+    return row;
+  }
+
+  async function update(ctx: RequestContext, id: string, patch: IntegrationPatch, expected?: number) {
+    await load(ctx, id);
+    await validateRefs(ctx, patch);
+    return inTransaction(db, async (trx) => {
+      const before = (await repo.lockIntegration(trx, id))!;
+      checkVersion(before.version, expected);
+      const after = repo.toIntegration(
+        await repo.updateIntegration(trx, id, {
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.serviceId !== undefined ? { service_id: patch.serviceId } : {}),
+          ...(patch.groupId !== undefined ? { group_id: patch.groupId } : {}),
+          ...(patch.signingSecret !== undefined ? { signing_secret: patch.signingSecret } : {}),
+          ...(patch.severityMap !== undefined ? { severity_map: JSON.stringify(patch.severityMap) } : {}),
+          ...(patch.rules !== undefined ? { rules: JSON.stringify(patch.rules) } : {}),
+          ...(patch.autoResolve !== undefined ? { auto_resolve: patch.autoResolve } : {}),
+          ...(patch.flapWindowSeconds !== undefined ? { flap_window_seconds: patch.flapWindowSeconds } : {}),
+          ...(patch.grouping !== undefined ? { grouping: patch.grouping } : {}),
+          ...(patch.rateLimitPerMinute !== undefined
+            ? { rate_limit_per_minute: patch.rateLimitPerMinute }
+            : {}),
+          ...(patch.active !== undefined ? { active: patch.active } : {}),
+        }),
+      );
+      await writeAudit(trx, ctx, {
+        action: 'integration.update',
+        recordType: 'integration',
+        recordId: id,
+        customerId: before.customer_id,
+        before: repo.toIntegration(before),
+        after,
+      });
+      return after;
+    });
+  }
+
+  async function rotateKey(ctx: RequestContext, id: string) {
+    await load(ctx, id);
+    return inTransaction(db, async (trx) => {
+      const before = (await repo.lockIntegration(trx, id))!;
+      const key = newKey(before.type);
+      const row = await repo.updateIntegration(trx, id, {
+        key_hash: hashKey(key),
+        key_prefix: key.slice(0, 6),
+      });
+      await writeAudit(trx, ctx, {
+        action: 'integration.rotate_key',
+        recordType: 'integration',
+        recordId: id,
+        customerId: row.customer_id,
+      });
+      return { ...repo.toIntegration(row), key };
+    });
+  }
+
+  async function list(ctx: RequestContext, query: PageQuery & { type?: string; customerId?: string }) {
+    const page = await repo.listIntegrations(db, query, ctx.actor.customerId);
+    return { items: page.items.map(repo.toIntegration), nextCursor: page.nextCursor };
+  }
+
+  async function deliveries(ctx: RequestContext, id: string, page: PageQuery) {
+    await load(ctx, id);
+    const result = await repo.listDeliveries(db, id, page);
+    return { items: result.items.map(repo.toDelivery), nextCursor: result.nextCursor };
+  }
+
+  async function alertsOfIncident(ctx: RequestContext, incidentId: string) {
+    await incidents.get(ctx, incidentId);
+    return { items: (await repo.alertsOfIncident(db, incidentId)).map(repo.toAlert) };
+  }
+
+  // ---- intake ----
+  /** What the rules say for an alert's labels: service, category, group, CI. */
+  async function applyRules(trx: Tx, integration: repo.IntegrationRow, alert: NormalizedAlert) {
+    let serviceId = integration.service_id;
+    let category: string | null = null;
+    let groupId = integration.group_id;
+    let ci = alert.ciHint;
+    for (const rule of integration.rules as Rule[]) {
+      const value = alert.labels[rule.match.label];
+      if (value === undefined || (rule.match.value !== undefined && rule.match.value !== value)) continue;
+      const fill = (text: string) => text.replace(/\$value/g, value);
+      if (rule.set.serviceCode) {
+        const service = await serviceByCode(trx, fill(rule.set.serviceCode));
+        if (service) serviceId = service.id;
+      }
+      if (rule.set.category && (await categoryExists(trx, rule.set.category))) category = rule.set.category;
+      if (rule.set.groupId) groupId = rule.set.groupId;
+      if (rule.set.ci) ci = fill(rule.set.ci);
+    }
+    return { serviceId, category, groupId, ci };
+  }
+
+  function describe(alert: NormalizedAlert, ci: string | null): string {
+    const labels = Object.entries(alert.labels)
+      .slice(0, 30)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
+    return [alert.description, ci ? `CI: ${ci}` : null, labels ? `Labels:\n${labels}` : null]
+      .filter(Boolean)
+      .join('\n\n')
+      .slice(0, 20000);
+  }
+
+  async function openIncident(
+    trx: Tx,
+    integration: repo.IntegrationRow,
+    alert: NormalizedAlert,
+    ctx: RequestContext,
+  ) {
+    const mapping =
+      { ...DEFAULT_SEVERITY_MAP, ...integration.severity_map }[alert.severity] ?? DEFAULT_SEVERITY_MAP.medium;
+    const routed = await applyRules(trx, integration, alert);
+    const incident = await incidents.create(
+      ctx,
+      {
+        title: alert.summary.slice(0, 300),
+        description: describe(alert, routed.ci),
+        customerId: integration.customer_id,
+        channel: 'monitoring',
+        impact: mapping.impact,
+        urgency: mapping.urgency,
+        ...(routed.category ? { category: routed.category } : {}),
+        ...(routed.serviceId ? { serviceId: routed.serviceId } : {}),
+        ...(routed.groupId ? { groupId: routed.groupId } : {}),
+        ...(alert.startsAt ? { reportedAt: alert.startsAt } : {}),
+      },
+      { trx, source: integration.type },
+    );
+    return incident.id;
+  }
+
+  function rawOf(payload: unknown, size: number) {
+    return size <= RAW_LIMIT ? JSON.stringify(payload) : JSON.stringify({ truncated: true, bytes: size });
+  }
+
+  /**
+   * Records a payload's alerts in one transaction: a new identity opens an incident; a repeat only
+   * counts; a resolve resolves the alert and, with autoResolve, the incident once all its alerts are
+   * resolved; a trigger after a resolve reopens the incident inside the flap window or opens a new
+   * one after it; an acknowledge sets the incident's first response. Identities are scoped by the
+   * integration and serialised by an advisory lock, so simultaneous posts open one incident.
+   */
+  async function ingest(
+    integration: repo.IntegrationRow,
+    alerts: NormalizedAlert[],
+    payload: unknown,
+    payloadSize: number,
+    requestId: string | null,
+  ): Promise<IntakeOutcome> {
+    const ctx: RequestContext = {
+      actor: {
+        keyId: null,
+        name: `integration ${integration.name}`,
+        role: 'integration',
+        customerId: integration.customer_id,
+      },
+      requestId,
+    };
+    const systemView: RequestContext = { ...ctx, actor: { ...ctx.actor, customerId: null } };
+    const outcome: IntakeOutcome = {
+      alerts: alerts.length,
+      opened: 0,
+      updated: 0,
+      resolved: 0,
+      ignored: 0,
+      incidentIds: [],
+    };
+    const raw = rawOf(payload, payloadSize);
+    const byGroup = integration.grouping === 'group';
+    const lockKeyOf = (a: NormalizedAlert) => (byGroup && a.groupKey ? `group:${a.groupKey}` : a.key);
+    const ordered = [...alerts].sort((a, b) => lockKeyOf(a).localeCompare(lockKeyOf(b)));
+
+    await inTransaction(db, async (trx) => {
+      const locked = new Set<string>();
+      for (const alert of ordered) {
+        const lock = lockKeyOf(alert);
+        if (!locked.has(lock)) {
+          await repo.lockKey(trx, integration.id, lock);
+          locked.add(lock);
+        }
+        const existing = await repo.findAlert(trx, integration.id, alert.key);
+        const fields = {
+          severity: alert.severity,
+          summary: alert.summary,
+          description: alert.description,
+          labels: JSON.stringify(alert.labels),
+          ci_hint: alert.ciHint,
+          service_hint: alert.serviceHint,
+          links: JSON.stringify(alert.links),
+          ends_at: alert.endsAt ? new Date(alert.endsAt) : null,
+          raw,
+        };
+        const note = (id: string) => {
+          if (!outcome.incidentIds.includes(id)) outcome.incidentIds.push(id);
+        };
+
+        if (alert.status === 'firing') {
+          if (existing && existing.status !== 'resolved') {
+            await repo.recordRepeat(trx, existing.id, fields);
+            outcome.updated++;
+            note(existing.incident_id);
+            continue;
+          }
+          // A new identity, or one firing again after a resolve.
+          let incidentId: string | null = null;
+          if (existing) {
+            const current = await incidents.get(systemView, existing.incident_id, trx);
+            const withinFlap =
+              existing.resolved_at !== null &&
+              Date.now() - existing.resolved_at.getTime() <= integration.flap_window_seconds * 1000;
+            if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
+              incidentId = current.id;
+            else if (current.status === 'resolved' && withinFlap) {
+              await incidents.reopenByAlert(ctx, current.id, `alert ${alert.key} fired again`, trx);
+              incidentId = current.id;
+            }
+          }
+          if (!incidentId && byGroup && alert.groupKey) {
+            const sibling = await repo.latestAlertOfGroup(trx, integration.id, alert.groupKey);
+            if (sibling) {
+              const current = await incidents.get(systemView, sibling.incident_id, trx);
+              if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
+                incidentId = current.id;
+            }
+          }
+          if (!incidentId) {
+            incidentId = await openIncident(trx, integration, alert, ctx);
+            outcome.opened++;
+          } else {
+            outcome.updated++;
+          }
+          note(incidentId);
+          if (existing) {
+            await repo.updateAlert(trx, existing.id, {
+              ...fields,
+              status: 'firing',
+              occurrence: alert.occurrence,
+              group_key: alert.groupKey,
+              incident_id: incidentId,
+              starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+              resolved_at: null,
+              last_seen_at: new Date(),
+            });
+          } else {
+            await repo.insertAlert(trx, {
+              ...fields,
+              integration_id: integration.id,
+              dedup_key: alert.key,
+              occurrence: alert.occurrence,
+              group_key: alert.groupKey,
+              incident_id: incidentId,
+              status: 'firing',
+              starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+            });
+          }
+          continue;
+        }
+
+        if (!existing) {
+          outcome.ignored++;
+          continue;
+        }
+        note(existing.incident_id);
+        if (alert.status === 'acknowledged') {
+          await repo.recordRepeat(trx, existing.id, {
+            ...fields,
+            status: existing.status === 'resolved' ? 'resolved' : 'acknowledged',
+          });
+          await incidents.acknowledge(ctx, existing.incident_id, `acknowledged by ${integration.type}`, trx);
+          outcome.updated++;
+          continue;
+        }
+        // resolved
+        if (existing.status === 'resolved') {
+          await repo.recordRepeat(trx, existing.id, {});
+          outcome.updated++;
+          continue;
+        }
+        await repo.updateAlert(trx, existing.id, {
+          ...fields,
+          status: 'resolved',
+          // Receipt time: the flap window counts from when Tessera learnt of the resolve.
+          resolved_at: new Date(),
+          last_seen_at: new Date(),
+        });
+        outcome.resolved++;
+        if (integration.auto_resolve && !(await repo.incidentHasFiringAlerts(trx, existing.incident_id))) {
+          await incidents.autoResolve(
+            ctx,
+            existing.incident_id,
+            `All alerts resolved (${integration.type}: ${alert.summary})`,
+            trx,
+          );
+        }
+      }
+      await repo.insertDelivery(trx, {
+        integration_id: integration.id,
+        outcome: 'accepted',
+        http_status: integration.type === 'pagerduty' ? 202 : 200,
+        alerts: alerts.length,
+        opened: outcome.opened,
+        payload: raw.length <= 65536 ? raw : raw.slice(0, 65536),
+        request_id: requestId,
+      });
+    });
+    return outcome;
+  }
+
+  /** Keeps the body and the reason of a post that was refused, for ops to see why a monitor fails. */
+  async function reject(
+    integration: repo.IntegrationRow,
+    httpStatus: number,
+    reason: string,
+    errors: unknown[],
+    body: string,
+    requestId: string | null,
+  ) {
+    await repo.insertDelivery(db, {
+      integration_id: integration.id,
+      outcome: 'rejected',
+      http_status: httpStatus,
+      reason,
+      errors: JSON.stringify(errors),
+      payload: body.slice(0, 65536),
+      request_id: requestId,
+    });
+  }
+
+  return {
+    create,
+    update,
+    rotateKey,
+    list,
+    get: async (ctx: RequestContext, id: string) => repo.toIntegration(await load(ctx, id)),
+    deliveries,
+    alertsOfIncident,
+    ingest,
+    reject,
+  };
+}
+
+export type IntegrationService = ReturnType<typeof createIntegrationService>;
+
+/** Integration keys resolved with a short in-process cache (like API keys). */
+export class IntegrationKeys {
+  private readonly entries = new Map<string, { row: repo.IntegrationRow | null; until: number }>();
+  constructor(
+    private readonly db: Database,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  async resolve(key: string): Promise<repo.IntegrationRow | null> {
+    const hash = hashKey(key);
+    const now = Date.now();
+    const hit = this.entries.get(hash);
+    if (hit && hit.until > now) return hit.row;
+    const row = (await repo.findIntegrationByKeyHash(this.db, hash)) ?? null;
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(hash, { row, until: now + this.ttlMs });
+    return row;
+  }
+}
+
+/** A fixed one-minute window per integration, per process. */
+export class IntakeLimiter {
+  private readonly windows = new Map<string, { start: number; count: number }>();
+
+  /** Seconds to wait, or 0 when the request may go through. */
+  take(integrationId: string, perMinute: number, now = Date.now()): number {
+    const window = this.windows.get(integrationId);
+    if (!window || now - window.start >= 60_000) {
+      this.windows.set(integrationId, { start: now, count: 1 });
+      return 0;
+    }
+    window.count++;
+    return window.count > perMinute ? Math.max(1, Math.ceil((window.start + 60_000 - now) / 1000)) : 0;
+  }
+}
