@@ -72,6 +72,8 @@ export async function buildApp(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     trustProxy: true,
+    // Swagger UI reads its static files at start; on a loaded machine that can take a while.
+    pluginTimeout: 60_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON bodies are validated as sent (a number is not a string); query strings, path params and
