@@ -42,7 +42,8 @@ import { addBusinessTime, businessElapsed, type CalendarSpec, classify } from '.
  *   the elapsed time already exceeds (`retain_elapsed`) reaches the breach at the change itself, not
  *   at the earlier instant where the elapsed time passed the new target (then the old target applied,
  *   and a clock computed then showed no breach); and lowering the priority, or a `restart`, does not
- *   undo a warning or a breach already reached (`remainingMs` is 0 once breached).
+ *   undo a warning or a breach already reached (`remainingMs` is 0 once breached). A warning not
+ *   reached by the breach instant is never reached (it would come after the breach it warns of).
  * - `segments` cover [startedAt, the stop or now): `paused` with the reason, else the calendar's
  *   `counted` / `off_hours` / `holiday` (reason: the holiday's name). Counted segments without a
  *   reason sum to `elapsedMs`; under `restart`, those before the last restart have the reason
@@ -303,29 +304,25 @@ export function computeClock(
   }
   const breachSpec = { key: 'breach', kind: 'breach' as const, ms: (t: number) => t };
 
-  const thresholds: Threshold[] = [];
-  for (const spec of [...specs, breachSpec]) {
-    let reached: Threshold | null = null;
+  // A warning comes before the breach: once breached, a warning not reached by then never is.
+  const evaluate = (spec: (typeof specs)[number], limit: number, project: boolean): Threshold | null => {
     for (let i = 0; i < regimes.length; i++) {
       const ms = spec.ms(regimes[i]!.target);
       const at = ms === null ? null : crossing(i, ms);
-      if (at !== null) {
-        reached = { key: spec.key, kind: spec.kind, elapsedMs: ms!, at, reached: true };
-        break;
-      }
+      if (at !== null && at <= limit)
+        return { key: spec.key, kind: spec.kind, elapsedMs: ms!, at, reached: true };
     }
-    if (reached) {
-      thresholds.push(reached);
-      continue;
-    }
-    const ms = spec.ms(target);
-    if (ms === null) continue;
+    const ms = spec.ms(target!);
+    if (ms === null) return null;
     // Not reached: elapsed < ms under the current target, so ms - elapsed > 0.
-    const at = runningNow ? addBusinessTime(calendar, now, ms - elapsed) : null;
-    thresholds.push({ key: spec.key, kind: spec.kind, elapsedMs: ms, at, reached: false });
-  }
-  const breach = thresholds.pop()!;
-  thresholds.sort((a, b) => a.elapsedMs - b.elapsedMs);
+    const at = project && runningNow ? addBusinessTime(calendar, now, ms - elapsed) : null;
+    return { key: spec.key, kind: spec.kind, elapsedMs: ms, at, reached: false };
+  };
+  const breach = evaluate(breachSpec, Number.POSITIVE_INFINITY, true)!;
+  const thresholds = specs
+    .map((spec) => evaluate(spec, breach.reached ? breach.at! : Number.POSITIVE_INFINITY, !breach.reached))
+    .filter((t): t is Threshold => t !== null)
+    .sort((a, b) => a.elapsedMs - b.elapsedMs);
   thresholds.push(breach);
 
   const breachedAt = breach.reached ? breach.at : null;

@@ -696,6 +696,29 @@ describe('a priority change follows the policy', () => {
       },
     },
     {
+      name: 'retain_elapsed, a breach stays: a warning of the new target comes too late to be reached',
+      terms: terms({ warnings: [{ percent: 50 }, { beforeSeconds: 1800 }] }),
+      steps: [
+        { t: 0, status: 'new', priority: 'P1' },
+        { t: 40, status: 'new', priority: 'P3' },
+      ],
+      metric: 'resolution',
+      now: 100,
+      expect: {
+        state: 'breached',
+        priority: 'P3',
+        targetMs: 120 * MIN,
+        elapsedMs: 100 * MIN,
+        breachedAt: m(30),
+        next: null,
+        thresholds: [
+          { key: 'warning:50%', elapsedMs: 15 * MIN, at: m(15), reached: true },
+          { key: 'warning:PT1800S', elapsedMs: 90 * MIN, at: null, reached: false },
+          { key: 'breach', elapsedMs: 30 * MIN, at: m(30), reached: true },
+        ],
+      },
+    },
+    {
       name: 'retain_elapsed, a warning reached under an earlier priority stays reached',
       steps: [
         { t: 0, status: 'new', priority: 'P2' },
