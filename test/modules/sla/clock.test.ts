@@ -1628,3 +1628,134 @@ describe('business time: dueAt and threshold instants are exact', () => {
     });
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Invariants over generated histories
+
+describe('invariants', () => {
+  /** Deterministic PRNG (mulberry32). */
+  function rng(seed: number) {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const STATUSES = ['assigned', 'in_progress', 'pending', 'resolved', 'in_progress', 'closed', 'cancelled'];
+  function randomHistory(rand: () => number, start: number, step: number): TicketHistory {
+    const states: TicketHistory['states'] = [
+      { at: start, status: 'new', pendingReason: null, priority: 'P2', groupId: 'g1' },
+    ];
+    let at = start;
+    const n = 1 + Math.floor(rand() * 8);
+    for (let i = 0; i < n; i++) {
+      const last = states[states.length - 1]!;
+      if (last.status === 'closed' || last.status === 'cancelled') break;
+      at += Math.floor(rand() * step);
+      const status = STATUSES[Math.floor(rand() * STATUSES.length)]!;
+      states.push({
+        at,
+        status,
+        pendingReason: status === 'pending' ? (rand() < 0.5 ? 'customer' : 'supplier') : null,
+        priority: rand() < 0.2 ? (['P1', 'P2', 'P3'][Math.floor(rand() * 3)] as string) : last.priority,
+        groupId: rand() < 0.3 ? (['g1', 'g2'][Math.floor(rand() * 2)] as string) : last.groupId,
+      });
+    }
+    const ack = rand() < 0.6 ? start + Math.floor(rand() * step * 3) : null;
+    return { reportedAt: start, acknowledgedAt: ack, states };
+  }
+
+  /** Name, terms, calendar, report instant, largest step between states, how many histories. */
+  const variants: [string, Terms, CalendarSpec, number, number, number][] = [
+    ['24x7 sla retain resume', terms(), ALWAYS, m(0), 25 * MIN, 150],
+    [
+      '24x7 sla restart new_cycle',
+      terms({ priorityChangePolicy: 'restart', reopenPolicy: 'new_cycle' }),
+      ALWAYS,
+      m(0),
+      25 * MIN,
+      150,
+    ],
+    ['24x7 ola', terms({ kind: 'ola', groupId: 'g2' }), ALWAYS, m(0), 25 * MIN, 150],
+    ['24x7 uc', terms({ kind: 'uc' }), ALWAYS, m(0), 25 * MIN, 150],
+    ['5x8 sla retain resume', BUSINESS, SH_5X8, sh('2026-04-02 10:00'), 20 * HOUR, 50],
+    [
+      '5x8 sla restart',
+      { ...BUSINESS, priorityChangePolicy: 'restart' },
+      SH_5X8,
+      sh('2026-04-02 10:00'),
+      20 * HOUR,
+      50,
+    ],
+  ];
+
+  it.each(variants)('%s', (_name, t, cal, start, step, count) => {
+    const rand = rng(0x5eed);
+    let clocks = 0;
+    let projections = 0;
+    for (let k = 0; k < count; k++) {
+      const h = randomHistory(rand, start, step);
+      const last = h.states[h.states.length - 1]!.at;
+      const horizon = Math.max(last, h.acknowledgedAt ?? 0) + 2 * step;
+      const nows = [start, ...h.states.map((s) => s.at), last + 1, horizon];
+      for (const metric of ['response', 'resolution'] as const) {
+        for (let cycle = 1; cycle <= cyclesOf(t, metric, h); cycle++) {
+          let previous: ClockResult | null = null;
+          for (const now of nows.sort((a, b) => a - b)) {
+            const r = computeClock(t, cal, h, metric, cycle, now);
+            if (!r) continue;
+            clocks++;
+            const where = `${metric} ${cycle} @${now} ${JSON.stringify(h)}`;
+            // Segments cover [startedAt, end) and the counted ones are the elapsed time.
+            const end = r.segments.length ? r.segments[r.segments.length - 1]!.to : r.startedAt;
+            expect(end, where).toBeLessThanOrEqual(now);
+            if (r.state === 'running') expect(end, where).toBe(now);
+            if (r.segments.length) expect(r.segments[0]!.from, where).toBe(r.startedAt);
+            for (let i = 1; i < r.segments.length; i++)
+              expect(r.segments[i]!.from, where).toBe(r.segments[i - 1]!.to);
+            const sum = r.segments
+              .filter((s) => s.kind === 'counted' && s.reason === undefined)
+              .reduce((n, s) => n + s.to - s.from, 0);
+            expect(sum, where).toBe(r.elapsedMs);
+            // Paused and stopped clocks have no projected instants.
+            if (r.state !== 'running') {
+              for (const th of r.thresholds) if (!th.reached) expect(th.at, where).toBeNull();
+            }
+            if (r.state === 'paused') expect(r.dueAt, where).toBeNull();
+            // A reached threshold stays reached, at the same instant, when computed later.
+            if (previous) {
+              for (const th of previous.thresholds) {
+                if (!th.reached) continue;
+                const again = r.thresholds.find((x) => x.key === th.key);
+                expect(again?.reached, where).toBe(true);
+                expect(again?.at, where).toBe(th.at);
+              }
+            }
+            // A running clock computed at its projected instants finds them reached there.
+            if (r.state === 'running' && r.next?.at != null) {
+              const changes = [...h.states.map((s) => s.at), h.acknowledgedAt ?? -1];
+              const quiet = changes.every((c) => c <= now || c > r.next!.at!);
+              if (quiet) {
+                projections++;
+                const later = computeClock(t, cal, h, metric, cycle, r.next.at)!;
+                const th = later.thresholds.find((x) => x.key === r.next!.key)!;
+                expect(th.reached, where).toBe(true);
+                expect(th.at, where).toBe(r.next.at);
+                if (r.next.at > now) {
+                  const before = computeClock(t, cal, h, metric, cycle, r.next.at - 1)!;
+                  expect(before.thresholds.find((x) => x.key === r.next!.key)!.reached, where).toBe(false);
+                }
+              }
+            }
+            previous = r;
+          }
+        }
+      }
+    }
+    // The generated histories do exercise the checks.
+    expect(clocks).toBeGreaterThan(count);
+    expect(projections).toBeGreaterThan(10);
+  });
+});
