@@ -24,6 +24,8 @@ import {
   normalizeCloudEventsBatch,
   PAGERDUTY_ROUTING_KEY_LENGTH,
   verifyGrafanaSignature,
+  ZABBIX_MEDIA_PARAMETERS,
+  ZABBIX_MEDIA_SCRIPT,
 } from './normalize/index.ts';
 
 const MANAGERS = ['admin', 'manager'] as const;
@@ -131,6 +133,34 @@ export function integrationRoutes(app: App, service: IntegrationService): void {
     async (request) => service.deliveries(contextOf(request), request.params.id, request.query),
   );
   app.get(
+    '/integrations/zabbix/media-type',
+    {
+      config: { roles: MANAGERS },
+      schema: {
+        tags: ['integrations'],
+        operationId: 'getZabbixMediaType',
+        summary: 'The Zabbix webhook media type to install: its script and parameters',
+        response: {
+          200: Type.Object({
+            name: Type.String(),
+            script: Type.String({ description: 'Paste into Alerts > Media types > Webhook > Script' }),
+            parameters: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })),
+            macros: Type.Array(Type.Object({ name: Type.String(), description: Type.String() })),
+          }),
+        },
+      },
+    },
+    async () => ({
+      name: 'Tessera',
+      script: ZABBIX_MEDIA_SCRIPT,
+      parameters: [...ZABBIX_MEDIA_PARAMETERS],
+      macros: [
+        { name: '{$ITSM.URL}', description: 'https://<tessera>/api/v1/inbound/zabbix' },
+        { name: '{$ITSM.TOKEN}', description: 'The zabbix integration key (a secret macro)' },
+      ],
+    }),
+  );
+  app.get(
     '/incidents/:id/alerts',
     {
       config: { roles: ['admin', 'manager', 'agent', 'requester'] },
@@ -231,13 +261,11 @@ export async function inboundRoutes(
       const integration = await keys.resolve(key);
       if (!integration) {
         if (pagerdutyWire)
-          return reply
-            .code(401)
-            .send({
-              status: 'unauthorized',
-              message: 'Unknown routing key',
-              errors: ['Invalid routing key'],
-            });
+          return reply.code(401).send({
+            status: 'unauthorized',
+            message: 'Unknown routing key',
+            errors: ['Invalid routing key'],
+          });
         return sendProblem(
           request,
           reply,
@@ -325,14 +353,12 @@ export async function inboundRoutes(
         const dedupKey = String(result.meta.dedupKey ?? result.alerts[0]?.key ?? '');
         return reply.code(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });
       }
-      return reply
-        .code(200)
-        .send({
-          status: 'ok',
-          alerts: outcome.alerts,
-          opened: outcome.opened,
-          incidentIds: outcome.incidentIds,
-        });
+      return reply.code(200).send({
+        status: 'ok',
+        alerts: outcome.alerts,
+        opened: outcome.opened,
+        incidentIds: outcome.incidentIds,
+      });
     }
 
     for (const type of ['alertmanager', 'grafana', 'zabbix', 'pagerduty', 'cloudevents'] as const) {

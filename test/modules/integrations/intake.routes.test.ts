@@ -265,3 +265,12 @@ describe('Grafana, Zabbix, CloudEvents', () => {
     }
   });
 });
+
+describe('Zabbix media type', () => {
+  it('serves the script and parameters to install', async () => {
+    const res = await t.request('GET', '/api/v1/integrations/zabbix/media-type');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().script).toContain('HttpRequest');
+    expect(res.json().parameters.map((p: { name: string }) => p.name)).toContain('event_id');
+  });
+});
