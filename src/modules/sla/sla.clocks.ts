@@ -62,7 +62,6 @@ const SLA_ACTOR: RequestContext = {
   actor: { keyId: null, name: 'sla', role: 'admin', customerId: null },
   requestId: null,
 };
-const FINAL: ClockState[] = ['met', 'cancelled'];
 
 function thresholdKey(at: EscalationRule['at']): string {
   if (at.breach || at.percent === 100) return 'breach';
@@ -157,7 +156,9 @@ export function createClockEngine({
     for (const row of rows) {
       seen.add(key(row.agreement_id, row.metric, row.cycle));
       const snapshot = { terms: row.terms, calendar: row.calendar } as unknown as Snapshot;
-      const frozen = FINAL.includes(row.state) || (row.state === 'breached' && row.met_at !== null);
+      // Clocks are recomputed from their own snapshot, so agreement or calendar edits never rewrite
+      // them; only the ticket's history can (a reopen under the resume policy continues a met clock).
+      const frozen = false;
       const stillApplies = agreements.some((a) => a.id === row.agreement_id);
       const result = frozen
         ? null

@@ -320,3 +320,37 @@ describe('service requests', () => {
     expect(explain.statusCode).toBe(200);
   });
 });
+
+describe('reopen policy in the running app', () => {
+  it('resume: a reopened incident continues its met resolution clock', async () => {
+    const c = (await post('/api/v1/customers', { name: 'Reopen Co', code: 'REOP' })).json().id;
+    const cal = (await post('/api/v1/calendars', { name: 'r24', timeZone: 'UTC', alwaysOpen: true })).json()
+      .id;
+    const agreement = (
+      await post('/api/v1/slas', {
+        name: 'Reopen SLA',
+        kind: 'sla',
+        customerId: c,
+        calendarId: cal,
+        validFrom: '2026-01-01',
+        targets: [{ priority: '*', metric: 'resolution', duration: 'PT8H' }],
+      })
+    ).json();
+    await post(`/api/v1/slas/${agreement.id}/activate`, {});
+    const incident = (await post('/api/v1/incidents', { title: '重开', customerId: c })).json();
+    const { createClockEngine } = await import('../../../src/modules/sla/index.ts');
+    const engine = createClockEngine({ db: t.db });
+    await post(`/api/v1/incidents/${incident.id}/resolve`, {
+      resolutionCode: 'fixed',
+      resolutionNotes: 'ok',
+    });
+    await engine.recompute('incident', incident.id, 'test');
+    let clock = (await t.request('GET', `/api/v1/incidents/${incident.id}/sla`)).json().clocks[0];
+    expect(clock.state).toBe('met');
+    await post(`/api/v1/incidents/${incident.id}/reopen`, { reason: '没修好' });
+    await engine.recompute('incident', incident.id, 'test');
+    clock = (await t.request('GET', `/api/v1/incidents/${incident.id}/sla`)).json().clocks[0];
+    expect(clock.state).toBe('running');
+    expect(clock.metAt).toBeNull();
+  });
+});
