@@ -143,6 +143,30 @@ export const ConfigSchema = Type.Object({
     default: 30,
     description: 'Outbound webhooks: finished deliveries and their attempts are kept this many days',
   }),
+  SMTP_URL: Type.Optional(
+    Type.String({
+      pattern: '^smtps?://',
+      maxLength: 2000,
+      description:
+        'Reports: SMTP server that e-mails generated reports to their recipients, e.g. ' +
+        '`smtp://user:password@mail.example.com:587` (STARTTLS when offered) or `smtps://...:465`; unset = no e-mail',
+    }),
+  ),
+  SMTP_FROM: Type.String({
+    default: 'Tessera <tessera@localhost>',
+    minLength: 3,
+    maxLength: 320,
+    description: 'Reports: the From address of report e-mails',
+  }),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      maxLength: 2000,
+      description:
+        'Base URL under which users reach this API (e.g. `https://itsm.example.com`), for the links in report ' +
+        'e-mails and `report.generated` events; unset = the links are paths (`/api/v1/reports/...`)',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -616,3 +616,58 @@ export interface IntegrationDeliveriesTable {
   payload: string | null;
   request_id: string | null;
 }
+
+// ---- reports module ----
+export interface ReportDefinitionsTable {
+  id: Generated<string>;
+  ref: Generated<string>;
+  name: string;
+  description: string | null;
+  customer_id: string;
+  service_ids: Generated<string[]>;
+  agreement_ids: Generated<string[]>;
+  period: 'monthly' | 'quarterly' | 'yearly' | 'weekly';
+  cron: string | null;
+  time_zone: string;
+  locale: 'zh-CN' | 'en';
+  sections: string[] | null;
+  recipients: JSONColumnType<{ emails: string[]; webhookSubscriptionIds: string[] }>;
+  agreed_level: Generated<number>;
+  trend_periods: Generated<number>;
+  active: Generated<boolean>;
+  schedule_synced_version: number | null;
+  schedule_error: string | null;
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  deleted_at: Timestamp | null;
+}
+
+export interface ReportRunsTable {
+  id: Generated<string>;
+  definition_id: string;
+  customer_id: string;
+  period: string;
+  revision: number;
+  current: Generated<boolean>;
+  status: Generated<'queued' | 'running' | 'completed' | 'failed'>;
+  trigger: 'manual' | 'schedule';
+  requested_by: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  definition: JSONColumnType<Record<string, unknown>>;
+  sections: JSONColumnType<Record<string, unknown>> | null;
+  error: string | null;
+  attempts: Generated<number>;
+  queued_at: Generated<Date>;
+  started_at: Timestamp | null;
+  generated_at: Timestamp | null;
+  duration_ms: number | null;
+  email_sent_at: Timestamp | null;
+  email_error: string | null;
+}
+
+export interface DB {
+  report_definitions: ReportDefinitionsTable;
+  report_runs: ReportRunsTable;
+}

@@ -2,6 +2,7 @@ import type { TesseraModule } from '../platform/module.ts';
 import { directoryModule } from './directory/index.ts';
 import { incidentModule } from './incident/index.ts';
 import { integrationsModule, webhooksModule } from './integrations/index.ts';
+import { reportsModule } from './reports/index.ts';
 import { serviceDeskModule } from './service-desk/index.ts';
 import { slaModule } from './sla/index.ts';
 
@@ -13,4 +14,5 @@ export const modules: TesseraModule[] = [
   slaModule,
   integrationsModule,
   webhooksModule,
+  reportsModule,
 ];

@@ -1,0 +1,32 @@
+import type { EChartsOption } from 'echarts';
+import * as echarts from 'echarts';
+
+export const CHART_FONT =
+  '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Helvetica Neue", Arial, sans-serif';
+
+/**
+ * One chart as a standalone SVG string: Apache ECharts server-side rendering (no DOM, no browser),
+ * without animation so the SVG holds the final state.
+ */
+export function renderChartSvg(
+  option: EChartsOption,
+  size: { width?: number; height?: number } = {},
+): string {
+  const chart = echarts.init(null, null, {
+    renderer: 'svg',
+    ssr: true,
+    width: size.width ?? 760,
+    height: size.height ?? 320,
+  });
+  try {
+    chart.setOption({
+      animation: false,
+      textStyle: { fontFamily: CHART_FONT },
+      color: ['#2f6fb0', '#e08a2c', '#3a9a5b', '#c0392b', '#7d5ba6', '#5d6d7e', '#c7a02d'],
+      ...option,
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
