@@ -51,7 +51,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       period_end timestamptz(3) NOT NULL,
       -- The definition as it was when the run was requested (scope, locale, sections, recipients).
       definition jsonb NOT NULL,
-      sections jsonb,
+      -- json, not jsonb: keeps the sections in report order and their keys as computed.
+      sections json,
       error text,
       attempts integer NOT NULL DEFAULT 0,
       queued_at timestamptz(3) NOT NULL DEFAULT now(),

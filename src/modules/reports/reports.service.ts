@@ -510,9 +510,10 @@ export function createReportService(deps: {
       revision: row.revision,
       generatedAt: row.generated_at,
       scopeNote: scopeParts.join(zh ? '；' : '; '),
-      sections: Object.keys(data).flatMap((key) => {
+      // In the definition's order; a section whose module is gone is left out of renderings.
+      sections: [...new Set([...snapshot.sections, ...Object.keys(data)])].flatMap((key) => {
         const section = reportSections.get(key);
-        return section ? [{ section, data: data[key] }] : [];
+        return section && key in data ? [{ section, data: data[key] }] : [];
       }),
     };
   }

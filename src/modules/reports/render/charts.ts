@@ -15,7 +15,7 @@ export function renderChartSvg(
   const chart = echarts.init(null, null, {
     renderer: 'svg',
     ssr: true,
-    width: size.width ?? 760,
+    width: size.width ?? 900,
     height: size.height ?? 320,
   });
   try {
@@ -24,6 +24,10 @@ export function renderChartSvg(
       textStyle: { fontFamily: CHART_FONT },
       color: ['#2f6fb0', '#e08a2c', '#3a9a5b', '#c0392b', '#7d5ba6', '#5d6d7e', '#c7a02d'],
       ...option,
+      title:
+        option.title && !Array.isArray(option.title)
+          ? { left: 'center', top: 4, textStyle: { fontSize: 14, fontWeight: 'bold' }, ...option.title }
+          : option.title,
     });
     return chart.renderToSVGString();
   } finally {

@@ -204,7 +204,7 @@ export const kpisSection: ReportSection<Kpis> = {
       title: { text: title },
       tooltip: {},
       legend: { bottom: 0 },
-      grid: { left: 50, right: 20, top: 40, bottom: 60 },
+      grid: { left: 50, right: 20, top: 52, bottom: 60 },
       xAxis: { type: 'category', data: x },
       yAxis: { type: 'value', ...(unit === 'percent' ? { min: 0, max: 100 } : { min: 0 }) },
       series: data.kpis

@@ -158,7 +158,7 @@ export const satisfactionSection: ReportSection<Satisfaction> = {
       {
         title: { text: locale === 'zh-CN' ? '回访评分分布' : 'Call-back ratings' },
         tooltip: {},
-        grid: { left: 45, right: 20, top: 40, bottom: 30 },
+        grid: { left: 45, right: 20, top: 52, bottom: 30 },
         xAxis: { type: 'category', data: data.ratings.map((r) => `${r.rating}★`) },
         yAxis: { type: 'value', minInterval: 1 },
         series: [

@@ -189,7 +189,7 @@ export const slaPerformanceSection: ReportSection<SlaPerformance> = {
       title: { text: locale === 'zh-CN' ? 'SLA 达成率趋势 (%)' : 'SLA compliance trend (%)' },
       tooltip: {},
       legend: { bottom: 0 },
-      grid: { left: 50, right: 20, top: 40, bottom: 50 },
+      grid: { left: 50, right: 20, top: 52, bottom: 50 },
       xAxis: { type: 'category', data: data.periods.map((key) => labelOfKey(key, locale)) },
       yAxis: { type: 'value', min: 0, max: 100 },
       series: agreements.map((a, i) => ({
@@ -204,7 +204,10 @@ export const slaPerformanceSection: ReportSection<SlaPerformance> = {
           ? {
               markLine: {
                 symbol: 'none',
-                label: { formatter: `${t('agreedLevel', locale)} ${data.agreedLevel}%` },
+                label: {
+                  formatter: `${t('agreedLevel', locale)} ${data.agreedLevel}%`,
+                  position: 'insideEndTop',
+                },
                 lineStyle: { type: 'dashed', color: '#c0392b' },
                 data: [{ yAxis: data.agreedLevel }],
               },

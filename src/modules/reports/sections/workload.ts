@@ -279,7 +279,7 @@ export const workloadSection: ReportSection<Workload> = {
       title: { text: locale === 'zh-CN' ? '每日工单量' : 'Daily volume' },
       tooltip: {},
       legend: { bottom: 0 },
-      grid: { left: 45, right: 20, top: 40, bottom: 60 },
+      grid: { left: 45, right: 20, top: 52, bottom: 60 },
       xAxis: { type: 'category', data: data.daily.map((d) => d.date.slice(5)) },
       yAxis: { type: 'value', minInterval: 1 },
       series: [
@@ -311,7 +311,7 @@ export const workloadSection: ReportSection<Workload> = {
       title: { text: locale === 'zh-CN' ? '期末积压时长分布' : 'Backlog ageing' },
       tooltip: {},
       legend: { bottom: 0 },
-      grid: { left: 45, right: 20, top: 40, bottom: 50 },
+      grid: { left: 45, right: 20, top: 52, bottom: 50 },
       xAxis: { type: 'category', data: data.ageing.map((a) => BUCKET_LABEL[a.bucket][locale]) },
       yAxis: { type: 'value', minInterval: 1 },
       series: [
