@@ -17,7 +17,13 @@ let t: TestApp;
 let ds: Dataset;
 let definition: Record<string, unknown> & { id: string };
 let runId: string;
-let report: { status: string; period: string; generatedAt: string; sections: Record<string, any> };
+let report: {
+  status: string;
+  period: string;
+  generatedAt: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the sections are checked against their schemas below
+  sections: Record<string, any>;
+};
 
 const SECTIONS = ['slaPerformance', 'nonconformities', 'workload', 'majorIncidents', 'kpis', 'satisfaction'];
 const post = (url: string, body: unknown, token?: string) => t.request('POST', url, { body, token });
