@@ -86,7 +86,7 @@ beforeAll(async () => {
 let runId: string;
 afterAll(async () => {
   await t?.close();
-  await new Promise((resolve) => smtp?.close(resolve));
+  await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
   await new Promise((resolve) => receiver?.close(resolve));
 });
 
