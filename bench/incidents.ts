@@ -73,6 +73,8 @@ interface Child {
   warnings: { level: number; msg: string; time: number | null; sample: string }[];
   /** When stopChild sent SIGTERM (epoch ms). */
   stopSentAt?: number;
+  /** Waiters for the next `{"benchQueryCount": n}` line (bench/count-queries.ts). */
+  countWaiters: ((n: number) => void)[];
   exited: Promise<number | null>;
 }
 
@@ -82,25 +84,39 @@ function startChild(
   childEnv: Record<string, string>,
   nodeArgs: string[] = [],
 ): Child {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...childEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', '--import', './bench/count-queries.ts', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...childEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const record: Child = {
     name,
     process: child,
     pid: child.pid!,
     output: [],
     warnings: [],
+    countWaiters: [],
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
   };
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString('utf8').split('\n')) {
       if (!line.trim()) continue;
-      if (record.output.length < 2000) record.output.push(line);
+      if (record.output.length < 2000 && !line.includes('benchQueryCount')) record.output.push(line);
       try {
-        const entry = JSON.parse(line) as { level?: number; msg?: string; time?: number };
+        const entry = JSON.parse(line) as {
+          level?: number;
+          msg?: string;
+          time?: number;
+          benchQueryCount?: number;
+        };
+        if (typeof entry.benchQueryCount === 'number') {
+          for (const waiter of record.countWaiters.splice(0)) waiter(entry.benchQueryCount);
+          continue;
+        }
         if (typeof entry.level === 'number' && entry.level >= 40)
           record.warnings.push({
             level: entry.level,
@@ -116,6 +132,13 @@ function startChild(
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   return record;
+}
+
+/** Queries the child has sent to PostgreSQL so far (null if it does not answer within 2 s). */
+async function queryCount(child: Child): Promise<number | null> {
+  const answer = new Promise<number>((resolve) => child.countWaiters.push(resolve));
+  child.process.kill('SIGUSR2');
+  return Promise.race([answer, sleep(2000).then(() => null)]);
 }
 
 async function waitReady(child: Child, url: string, timeoutMs = 90_000): Promise<void> {
@@ -288,7 +311,9 @@ interface Measured {
   target: string;
   method: string;
   examplePath: string;
-  check: { status: number; items?: number; detail?: string };
+  check: { status: number; bytes: number; items?: number; detail?: string };
+  /** Queries the server sent to PostgreSQL per response during the measured run. */
+  queriesPerRequest: number | null;
   requests: number;
   rps: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
@@ -417,10 +442,11 @@ async function measure(
   scenario: Scenario,
   baseUrl: string,
   headers: Record<string, string>,
-  serverPid: number,
+  server: Child,
   sampler: RssSampler,
-  serverName: string,
 ): Promise<Measured> {
+  const serverPid = server.pid;
+  const serverName = server.name;
   const example = scenario.next();
   const response = await fetch(`${baseUrl}${example.path}`, {
     method: scenario.method,
@@ -428,7 +454,7 @@ async function measure(
     ...(example.body ? { body: example.body } : {}),
   });
   const text = await response.text();
-  const check: Measured['check'] = { status: response.status };
+  const check: Measured['check'] = { status: response.status, bytes: Buffer.byteLength(text) };
   try {
     const json = JSON.parse(text) as { items?: unknown[] };
     if (Array.isArray(json.items)) check.items = json.items.length;
@@ -465,6 +491,7 @@ async function measure(
   const backgroundBusyPct = await quietEnough(scenario.name);
   if (WARMUP > 0) await run(WARMUP);
   sampler.resetWindow();
+  const queriesBefore = await queryCount(server);
   const cpuBefore = procCpuMs(serverPid);
   const machineBefore = machineCpu();
   const activity = sampleDbActivity(scenario.target === 'api' ? 'tessera' : 'bench-baseline');
@@ -472,6 +499,7 @@ async function measure(
   const dbActivity = await activity.stop();
   const cpuAfter = procCpuMs(serverPid);
   const machineAfter = machineCpu();
+  const queriesAfter = await queryCount(server);
   sampler.sample();
   let atRate: Measured['atRate'];
   if (scenario.atRate && RATE > 0) {
@@ -504,6 +532,10 @@ async function measure(
     statusCodes,
     errors: result.errors,
     timeouts: result.timeouts,
+    queriesPerRequest:
+      queriesBefore !== null && queriesAfter !== null && completed > 0
+        ? round((queriesAfter - queriesBefore) / completed, 2)
+        : null,
     serverCpuMsPerRequest: completed > 0 ? round((cpuAfter - cpuBefore) / completed, 3) : 0,
     machineBusyPct: total > 0 ? round((100 * busy) / total, 0) : 0,
     backgroundBusyPct,
@@ -827,9 +859,8 @@ async function main(): Promise<void> {
         scenario,
         isApi ? apiUrl : baselineUrl,
         isApi ? auth : {},
-        isApi ? api.pid : baseline.pid,
+        isApi ? api : baseline,
         sampler,
-        isApi ? 'api' : 'baseline',
       );
       results.push(measured);
       log(
@@ -891,6 +922,7 @@ async function main(): Promise<void> {
       'max ms',
       'non-2xx',
       'err/timeout',
+      'queries/req',
       'srv CPU ms/req',
       'box busy',
       'bg busy',
@@ -906,6 +938,7 @@ async function main(): Promise<void> {
       String(r.latencyMs.max),
       String(r.non2xx),
       `${r.errors}/${r.timeouts}`,
+      String(r.queriesPerRequest ?? '?'),
       String(r.serverCpuMsPerRequest),
       `${r.machineBusyPct}%`,
       `${r.backgroundBusyPct}%`,
@@ -928,7 +961,7 @@ async function main(): Promise<void> {
       .map(([code, n]) => `${code}: ${n}`)
       .join(', ');
     log(
-      `  ${r.name}: ${r.requests} responses (${codes}); sample ${r.method} ${r.examplePath} -> ${r.check.status}${r.check.items !== undefined ? `, ${r.check.items} items` : ''}${r.check.detail ? ` ${r.check.detail}` : ''}`,
+      `  ${r.name}: ${r.requests} responses (${codes}); sample ${r.method} ${r.examplePath} -> ${r.check.status} (${r.check.bytes} bytes)${r.check.items !== undefined ? `, ${r.check.items} items` : ''}${r.check.detail ? ` ${r.check.detail}` : ''}`,
     );
   }
   const rated = results.filter((r) => r.atRate);
