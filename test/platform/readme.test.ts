@@ -6,7 +6,9 @@ describe('README', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
   it('documents every configuration variable in its table', () => {
-    const missing = Object.keys(ConfigSchema.properties).filter((name) => !readme.includes(`| \`${name}\` |`));
+    const missing = Object.keys(ConfigSchema.properties).filter(
+      (name) => !readme.includes(`| \`${name}\` |`),
+    );
     expect(missing, 'variables missing from the README configuration table').toEqual([]);
   });
 
