@@ -57,7 +57,7 @@ export function createIncidentService({ db }: { db: Database }) {
   async function checkCategory(executor: Executor, code: string | null | undefined) {
     if (!code) return;
     const category = await repo.findCategory(executor, code);
-    if (!category || !category.active) throw E.unknownCategory(code);
+    if (!category?.active) throw E.unknownCategory(code);
   }
 
   async function checkRequester(
@@ -67,7 +67,7 @@ export function createIncidentService({ db }: { db: Database }) {
   ) {
     if (!requesterId) return;
     const person = await personInfo(executor, requesterId);
-    if (!person || !person.active) throw E.badRequester(`no active person ${requesterId}`);
+    if (!person?.active) throw E.badRequester(`no active person ${requesterId}`);
     if (person.kind === 'contact' && person.customerId !== customerId) {
       throw E.badRequester('the requester is a contact of another customer');
     }
@@ -76,7 +76,7 @@ export function createIncidentService({ db }: { db: Database }) {
   async function checkAssignee(executor: Executor, groupId: string, assigneeId: string | null | undefined) {
     if (!assigneeId) return;
     const person = await personInfo(executor, assigneeId);
-    if (!person || !person.active || person.kind !== 'agent')
+    if (!person?.active || person.kind !== 'agent')
       throw E.badAssignee(`${assigneeId} is not an active agent`);
     if (!(await isGroupMember(executor, groupId, assigneeId)))
       throw E.badAssignee('the assignee is not a member of the group');
@@ -126,7 +126,7 @@ export function createIncidentService({ db }: { db: Database }) {
     let tier: number | null = null;
     if (groupId) {
       const group = await groupInfo(ex, groupId);
-      if (!group || !group.active) throw E.badGroup(`no active group ${groupId}`);
+      if (!group?.active) throw E.badGroup(`no active group ${groupId}`);
       tier = group.tier;
     } else {
       groupId = await routeTicket(ex, {
@@ -317,7 +317,7 @@ export function createIncidentService({ db }: { db: Database }) {
     expected?: number,
   ) {
     const group = await groupInfo(db, input.groupId);
-    if (!group || !group.active) throw E.badGroup(`no active group ${input.groupId}`);
+    if (!group?.active) throw E.badGroup(`no active group ${input.groupId}`);
     await checkAssignee(db, input.groupId, input.assigneeId);
     return change(ctx, id, expected, 'assign', async (row) => ({
       values: {
@@ -361,7 +361,7 @@ export function createIncidentService({ db }: { db: Database }) {
         let target: { id: string; tier: number } | null;
         if (input.groupId) {
           const group = await groupInfo(trx, input.groupId);
-          if (!group || !group.active) throw E.badGroup(`no active group ${input.groupId}`);
+          if (!group?.active) throw E.badGroup(`no active group ${input.groupId}`);
           if (group.tier <= currentTier) throw E.badGroup(`escalation goes to a tier above ${currentTier}`);
           target = group;
         } else {
@@ -403,7 +403,7 @@ export function createIncidentService({ db }: { db: Database }) {
   /** For SLA escalation rules: reassign to a group, inside the caller's transaction. */
   async function reassign(ctx: RequestContext, id: string, groupId: string, reason: string, outer: Tx) {
     const group = await groupInfo(outer, groupId);
-    if (!group || !group.active) throw E.badGroup(`no active group ${groupId}`);
+    if (!group?.active) throw E.badGroup(`no active group ${groupId}`);
     return change(
       ctx,
       id,
@@ -1137,5 +1137,5 @@ export type IncidentConfigService = ReturnType<typeof createIncidentConfigServic
 /** For other modules: whether an active category with this code exists. */
 export async function categoryExists(executor: Executor, code: string): Promise<boolean> {
   const row = await repo.findCategory(executor, code);
-  return row !== undefined && row.active;
+  return row?.active === true;
 }
