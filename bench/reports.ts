@@ -228,9 +228,11 @@ async function measure(): Promise<void> {
   const results: Record<string, number>[] = [];
   for (let i = 0; i < RUNS; i++) {
     const accepted = await service.requestRun(ctx, def.id, '2026-10');
+    const rssBefore = process.memoryUsage().rss;
     let t = performance.now();
     await service.executeRun(accepted.runId);
     const compute = since(t);
+    const rssAfterCompute = process.memoryUsage().rss;
     t = performance.now();
     const html = await service.render(ctx, accepted.runId, { format: 'html' });
     const htmlMs = since(t);
@@ -243,6 +245,9 @@ async function measure(): Promise<void> {
       xlsxMs,
       totalMs: compute + htmlMs + xlsxMs,
       htmlKiB: Math.round(html.body.length / 1024),
+      rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
+      rssAfterComputeMiB: Math.round(rssAfterCompute / 2 ** 20),
+      rssAfterRenderMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
       xlsxKiB: Math.round(xlsx.body.length / 1024),
     });
   }
@@ -261,7 +266,14 @@ async function main() {
   if (process.argv[2] === '--measure') return measure();
   const started = performance.now();
   if (env.RESEED === '1' || !(await seeded())) await seed();
-  else log(`reusing ${DB_NAME} (${ROWS} incidents, ${REQUESTS} service requests)`);
+  else {
+    log(`reusing ${DB_NAME} (${ROWS} incidents, ${REQUESTS} service requests); applying new migrations`);
+    const k = new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: dbUrl, max: 1 }) }),
+    });
+    await migrateToLatest(k);
+    await k.destroy();
+  }
   log(`database ready in ${Math.round(since(started) / 1000)} s; measuring ${RUNS} runs in a child process`);
   const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--measure'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -276,7 +288,7 @@ async function main() {
   const report = JSON.parse(out.trim().split('\n').pop()!);
   for (const [i, r] of report.results.entries())
     log(
-      `run ${i + 1}: sections ${r.computeMs} ms, HTML ${r.htmlMs} ms (${r.htmlKiB} KiB), XLSX ${r.xlsxMs} ms (${r.xlsxKiB} KiB), total ${r.totalMs} ms`,
+      `run ${i + 1}: sections ${r.computeMs} ms, HTML ${r.htmlMs} ms (${r.htmlKiB} KiB), XLSX ${r.xlsxMs} ms (${r.xlsxKiB} KiB), total ${r.totalMs} ms; RSS ${r.rssBeforeMiB} -> ${r.rssAfterComputeMiB} -> ${r.rssAfterRenderMiB} MiB`,
     );
   log(
     `peak RSS ${report.peakRssMiB} MiB (maxRSS ${report.maxRssMiB} MiB); workload totals ${JSON.stringify(report.workloadTotals)}`,

@@ -531,7 +531,11 @@ export function createReportService(deps: {
     const stem = `${doc.definitionRef}-${row.period}-r${row.revision}`;
     switch (query.format) {
       case 'html':
-        return { contentType: 'text/html; charset=utf-8', body: renderHtml(doc), filename: `${stem}.html` };
+        return {
+          contentType: 'text/html; charset=utf-8',
+          body: await renderHtml(doc),
+          filename: `${stem}.html`,
+        };
       case 'xlsx':
         return {
           contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
@@ -591,16 +595,24 @@ export function createReportService(deps: {
         timeZone: snapshot.timeZone,
         agreedLevel: snapshot.agreedLevel,
       };
-      const sections: Record<string, unknown> = {};
-      for (const key of snapshot.sections) {
-        const section = reportSections.get(key);
-        if (!section) continue; // a section whose module is gone: the rest of the report still runs
-        try {
-          sections[key] = await section.compute(ctx);
-        } catch (err) {
-          throw new Error(`section ${key}: ${(err as Error).message}`);
+      // A section whose module is gone is skipped: the rest of the report still runs. Two sections
+      // at a time (each runs its own queries in parallel): PostgreSQL keeps busy, the pool stays free.
+      const keys = snapshot.sections.filter((key) => reportSections.get(key));
+      const computed = new Map<string, unknown>();
+      let next = 0;
+      const lane = async () => {
+        while (next < keys.length) {
+          const key = keys[next++]!;
+          try {
+            computed.set(key, await reportSections.get(key)!.compute(ctx));
+          } catch (err) {
+            throw new Error(`section ${key}: ${(err as Error).message}`);
+          }
         }
-      }
+      };
+      await Promise.all([lane(), lane()]);
+      const sections: Record<string, unknown> = {};
+      for (const key of keys) sections[key] = computed.get(key);
       const row = await inTransaction(db, async (trx) => {
         const done = await repo.completeRun(trx, runId, sections, Date.now() - started);
         const summary = toRunSummary(done);
@@ -644,7 +656,7 @@ export function createReportService(deps: {
     if (!mailer || snapshot.recipients.emails.length === 0) return;
     try {
       const doc = await documentOf(row);
-      const html = renderHtml(doc);
+      const html = await renderHtml(doc);
       const xlsx = await renderXlsx(doc);
       const stem = `${doc.definitionRef}-${row.period}`;
       const l = links(row);

@@ -266,7 +266,8 @@ export async function securityIncidents(
 export type Dimension = 'category' | 'channel' | 'priority' | 'service' | 'group' | 'agent';
 
 export interface VolumeRow {
-  dimension: Dimension | 'total' | 'ageing';
+  /** A breakdown dimension, the total, backlog age buckets, or the local day opened / resolved. */
+  dimension: Dimension | 'total' | 'ageing' | 'openedOn' | 'resolvedOn';
   key: string | null;
   opened: number;
   resolved: number;
@@ -280,8 +281,9 @@ const AGE_BUCKETS = sql`CASE
 
 /**
  * Incidents opened (reported in the period), resolved (in the period) and in the backlog (reported
- * before `asOf`, neither resolved nor cancelled by then), by each dimension, in total, and the
- * backlog by age bucket: one pass with GROUPING SETS. Group and agent are the incident's current ones.
+ * before `asOf`, neither resolved nor cancelled by then), by each dimension, in total, the backlog by
+ * age bucket, and opened and resolved per local day: one pass with GROUPING SETS. Group and agent are
+ * the incident's current ones.
  */
 export async function incidentVolumes(
   db: Executor,
@@ -289,6 +291,7 @@ export async function incidentVolumes(
   from: Date,
   to: Date,
   asOf: Date,
+  timeZone: string,
 ): Promise<VolumeRow[]> {
   const { rows } = await sql<VolumeRow & { g: number; bucket: string | null; [k: string]: unknown }>`
     WITH inc AS (
@@ -297,19 +300,21 @@ export async function incidentVolumes(
         (i.reported_at >= ${from}) AS opened,
         (i.resolved_at >= ${from} AND i.resolved_at < ${to}) AS resolved,
         (i.reported_at < ${asOf} AND (coalesce(i.resolved_at, i.cancelled_at) IS NULL OR coalesce(i.resolved_at, i.cancelled_at) >= ${asOf})) AS backlog,
-        ${seconds(sql`${asOf}::timestamptz - i.reported_at`)} AS age
+        ${seconds(sql`${asOf}::timestamptz - i.reported_at`)} AS age,
+        CASE WHEN i.reported_at >= ${from} THEN to_char(i.reported_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') END AS rday,
+        CASE WHEN i.resolved_at >= ${from} AND i.resolved_at < ${to} THEN to_char(i.resolved_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') END AS sday
       FROM incidents i
       WHERE ${incidentScope(scope)} AND i.reported_at < ${to}
         AND (coalesce(i.resolved_at, i.cancelled_at) IS NULL OR coalesce(i.resolved_at, i.cancelled_at) >= ${from})
     ), b AS (SELECT inc.*, CASE WHEN backlog THEN ${AGE_BUCKETS} END AS bucket FROM inc)
-    SELECT category, channel, priority, service, grp, agent, bucket,
-      GROUPING(category, channel, priority, service, grp, agent, bucket)::int AS g,
+    SELECT category, channel, priority, service, grp, agent, bucket, rday, sday,
+      GROUPING(category, channel, priority, service, grp, agent, bucket, rday, sday)::int AS g,
       count(*) FILTER (WHERE opened)::int AS opened,
       count(*) FILTER (WHERE resolved)::int AS resolved,
       count(*) FILTER (WHERE backlog)::int AS backlog,
       coalesce(sum(age) FILTER (WHERE backlog), 0)::float8 AS backlog_age_sum
     FROM b
-    GROUP BY GROUPING SETS ((category), (channel), (priority), (service), (grp), (agent), (bucket), ())`.execute(
+    GROUP BY GROUPING SETS ((category), (channel), (priority), (service), (grp), (agent), (bucket), (rday), (sday), ())`.execute(
     db,
   );
   return rows.map((r) => toVolume(r));
@@ -322,6 +327,7 @@ export async function requestVolumes(
   from: Date,
   to: Date,
   asOf: Date,
+  timeZone: string,
 ): Promise<VolumeRow[]> {
   if (scope.serviceIds.length > 0) return [];
   const ended = sql`coalesce(r.fulfilled_at, r.cancelled_at, CASE WHEN r.status = 'rejected' THEN r.decided_at END, r.closed_at)`;
@@ -331,20 +337,39 @@ export async function requestVolumes(
         (r.created_at >= ${from}) AS opened,
         (r.fulfilled_at >= ${from} AND r.fulfilled_at < ${to}) AS resolved,
         (r.created_at < ${asOf} AND (${ended} IS NULL OR ${ended} >= ${asOf})) AS backlog,
-        ${seconds(sql`${asOf}::timestamptz - r.created_at`)} AS age
+        ${seconds(sql`${asOf}::timestamptz - r.created_at`)} AS age,
+        CASE WHEN r.created_at >= ${from} THEN to_char(r.created_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') END AS rday,
+        CASE WHEN r.fulfilled_at >= ${from} AND r.fulfilled_at < ${to} THEN to_char(r.fulfilled_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') END AS sday
       FROM service_requests r JOIN request_items it ON it.id = r.item_id
       WHERE r.customer_id = ${scope.customerId} AND r.created_at < ${to} AND (${ended} IS NULL OR ${ended} >= ${from})
     ), b AS (SELECT req.*, CASE WHEN backlog THEN ${AGE_BUCKETS} END AS bucket FROM req)
-    SELECT category, bucket, GROUPING(category, bucket)::int AS g,
+    SELECT category, bucket, rday, sday, GROUPING(category, bucket, rday, sday)::int AS g,
       count(*) FILTER (WHERE opened)::int AS opened,
       count(*) FILTER (WHERE resolved)::int AS resolved,
       count(*) FILTER (WHERE backlog)::int AS backlog,
       coalesce(sum(age) FILTER (WHERE backlog), 0)::float8 AS backlog_age_sum
-    FROM b GROUP BY GROUPING SETS ((category), (bucket), ())`.execute(db);
-  return rows.map((r) => toVolume(r, ['category', 'bucket']));
+    FROM b GROUP BY GROUPING SETS ((category), (bucket), (rday), (sday), ())`.execute(db);
+  return rows.map((r) => toVolume(r, ['category', 'bucket', 'rday', 'sday']));
 }
 
-const ALL_COLUMNS = ['category', 'channel', 'priority', 'service', 'grp', 'agent', 'bucket'] as const;
+const ALL_COLUMNS = [
+  'category',
+  'channel',
+  'priority',
+  'service',
+  'grp',
+  'agent',
+  'bucket',
+  'rday',
+  'sday',
+] as const;
+
+const RENAMED: Record<string, VolumeRow['dimension']> = {
+  grp: 'group',
+  bucket: 'ageing',
+  rday: 'openedOn',
+  sday: 'resolvedOn',
+};
 
 /** GROUPING() is a bit mask over the listed columns (1 = aggregated away); the one 0 bit names the set. */
 function toVolume(
@@ -364,7 +389,7 @@ function toVolume(
     const bit = 1 << (columns.length - 1 - i);
     if ((row.g & bit) === 0) {
       const column = columns[i]!;
-      const dimension = column === 'grp' ? 'group' : column === 'bucket' ? 'ageing' : column;
+      const dimension = RENAMED[column] ?? column;
       return {
         dimension: dimension as VolumeRow['dimension'],
         key: (row[column] as string | null) ?? null,
@@ -389,46 +414,6 @@ export async function minutesSpent(db: Executor, scope: ReportScope, from: Date,
     key: (r.g & 2) === 0 ? r.grp : r.agent,
     minutes: r.minutes,
   }));
-}
-
-/** Per local day of the period: incidents and requests opened and resolved. */
-export async function dailyVolumes(db: Executor, scope: ReportScope, from: Date, to: Date, timeZone: string) {
-  const requests = scope.serviceIds.length === 0;
-  const { rows } = await sql<{
-    day: string;
-    incidents_opened: number;
-    incidents_resolved: number;
-    requests_opened: number;
-    requests_resolved: number;
-  }>`
-    WITH days AS (
-      SELECT d::date AS day FROM generate_series(
-        (${from}::timestamptz AT TIME ZONE ${timeZone})::date,
-        ((${to}::timestamptz - interval '1 millisecond') AT TIME ZONE ${timeZone})::date,
-        interval '1 day') AS d
-    ),
-    io AS (
-      SELECT (i.reported_at AT TIME ZONE ${timeZone})::date AS day, count(*)::int AS n FROM incidents i
-      WHERE ${incidentScope(scope)} AND i.reported_at >= ${from} AND i.reported_at < ${to} GROUP BY 1
-    ),
-    ir AS (
-      SELECT (i.resolved_at AT TIME ZONE ${timeZone})::date AS day, count(*)::int AS n FROM incidents i
-      WHERE ${incidentScope(scope)} AND i.resolved_at >= ${from} AND i.resolved_at < ${to} GROUP BY 1
-    ),
-    ro AS (
-      SELECT (r.created_at AT TIME ZONE ${timeZone})::date AS day, count(*)::int AS n FROM service_requests r
-      WHERE ${requests} AND r.customer_id = ${scope.customerId} AND r.created_at >= ${from} AND r.created_at < ${to} GROUP BY 1
-    ),
-    rr AS (
-      SELECT (r.fulfilled_at AT TIME ZONE ${timeZone})::date AS day, count(*)::int AS n FROM service_requests r
-      WHERE ${requests} AND r.customer_id = ${scope.customerId} AND r.fulfilled_at >= ${from} AND r.fulfilled_at < ${to} GROUP BY 1
-    )
-    SELECT to_char(days.day, 'YYYY-MM-DD') AS day,
-      coalesce(io.n, 0) AS incidents_opened, coalesce(ir.n, 0) AS incidents_resolved,
-      coalesce(ro.n, 0) AS requests_opened, coalesce(rr.n, 0) AS requests_resolved
-    FROM days LEFT JOIN io USING (day) LEFT JOIN ir USING (day) LEFT JOIN ro USING (day) LEFT JOIN rr USING (day)
-    ORDER BY days.day`.execute(db);
-  return rows;
 }
 
 // ---- major incidents ---------------------------------------------------------------------------

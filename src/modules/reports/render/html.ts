@@ -1,4 +1,3 @@
-import { renderChartSvg } from './charts.ts';
 import { type ReportDocument, TEXT } from './document.ts';
 import { formatCell, formatDate } from './format.ts';
 
@@ -45,8 +44,12 @@ footer { margin-top: 40px; color: #7b8794; font-size: 12px; border-top: 1px soli
 @page { size: A4; margin: 14mm; }
 `;
 
-/** The whole report as one self-contained page: inline CSS, inline SVG charts, no scripts, no external resources. */
-export function renderHtml(doc: ReportDocument): string {
+/**
+ * The whole report as one self-contained page: inline CSS, inline SVG charts, no scripts, no external
+ * resources. ECharts is loaded on first use, so processes that never render a page do not carry it.
+ */
+export async function renderHtml(doc: ReportDocument): Promise<string> {
+  const { renderChartSvg } = await import('./charts.ts');
   const { locale } = doc;
   const tx = (key: keyof typeof TEXT) => TEXT[key][locale];
   const e = escapeHtml;

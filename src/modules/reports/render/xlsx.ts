@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import type { ColumnType } from '../section.ts';
 import { type ReportDocument, TEXT } from './document.ts';
@@ -47,7 +47,9 @@ const sheetName = (name: string) =>
  */
 export async function renderXlsx(doc: ReportDocument): Promise<Buffer> {
   const { locale, timeZone } = doc;
-  const wb = new ExcelJS.Workbook();
+  // Loaded on first use: processes that never render a workbook do not carry ExcelJS.
+  const { default: Excel } = await import('exceljs');
+  const wb = new Excel.Workbook();
   wb.creator = 'Tessera';
   wb.created = doc.generatedAt ?? new Date();
   wb.title = `${doc.name} ${doc.periodLabel}`;

@@ -1,10 +1,10 @@
 import type { EChartsOption } from 'echarts';
+import { DateTime } from 'luxon';
 import { type Static, Type } from 'typebox';
 import { StringEnum } from '../../../platform/schemas.ts';
 import { round2 } from '../render/format.ts';
 import {
   type Dimension,
-  dailyVolumes,
   incidentVolumes,
   labelsOf,
   minutesSpent,
@@ -69,6 +69,15 @@ export const WorkloadSchema = Type.Object(
 );
 export type Workload = Static<typeof WorkloadSchema>;
 
+/** The local dates of `[from, to)` in the time zone (at most 366). */
+function daysOf(from: Date, to: Date, timeZone: string): string[] {
+  const out: string[] = [];
+  let day = DateTime.fromJSDate(from, { zone: timeZone }).startOf('day');
+  const end = DateTime.fromJSDate(to, { zone: timeZone });
+  for (; day < end && out.length < 400; day = day.plus({ days: 1 })) out.push(day.toFormat('yyyy-MM-dd'));
+  return out;
+}
+
 const DIMENSION_LABEL: Record<Dimension, Localized> = {
   category: { en: 'Category', 'zh-CN': '分类' },
   channel: { en: 'Channel', 'zh-CN': '渠道' },
@@ -120,11 +129,10 @@ export const workloadSection: ReportSection<Workload> = {
   schema: WorkloadSchema,
 
   async compute(ctx) {
-    const [incidents, requests, minutes, daily] = await Promise.all([
-      incidentVolumes(ctx.db, ctx.scope, ctx.from, ctx.to, ctx.asOf),
-      requestVolumes(ctx.db, ctx.scope, ctx.from, ctx.to, ctx.asOf),
+    const [incidents, requests, minutes] = await Promise.all([
+      incidentVolumes(ctx.db, ctx.scope, ctx.from, ctx.to, ctx.asOf, ctx.timeZone),
+      requestVolumes(ctx.db, ctx.scope, ctx.from, ctx.to, ctx.asOf, ctx.timeZone),
       minutesSpent(ctx.db, ctx.scope, ctx.from, ctx.to),
-      dailyVolumes(ctx.db, ctx.scope, ctx.from, ctx.to, ctx.timeZone),
     ]);
     const rows = new Map<string, Workload['breakdown'][number]>();
     const keyOf = (d: string, k: string | null) => `${d}|${k ?? ''}`;
@@ -200,13 +208,19 @@ export const workloadSection: ReportSection<Workload> = {
       totals: { incidents: totalsOf(incidents), requests: totalsOf(requests) },
       breakdown,
       ageing,
-      daily: daily.map((d) => ({
-        date: d.day,
-        incidentsOpened: d.incidents_opened,
-        incidentsResolved: d.incidents_resolved,
-        requestsOpened: d.requests_opened,
-        requestsResolved: d.requests_resolved,
-      })),
+      daily: daysOf(ctx.from, ctx.to, ctx.timeZone).map((date) => {
+        const count = (rows: VolumeRow[], dimension: 'openedOn' | 'resolvedOn') => {
+          const found = rows.find((r) => r.dimension === dimension && r.key === date);
+          return (dimension === 'openedOn' ? found?.opened : found?.resolved) ?? 0;
+        };
+        return {
+          date,
+          incidentsOpened: count(incidents, 'openedOn'),
+          incidentsResolved: count(incidents, 'resolvedOn'),
+          requestsOpened: count(requests, 'openedOn'),
+          requestsResolved: count(requests, 'resolvedOn'),
+        };
+      }),
     };
   },
 
