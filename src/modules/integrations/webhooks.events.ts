@@ -14,6 +14,7 @@ export const EVENT_FAMILIES: Record<string, string> = {
   incident:
     'Incidents: created, updated, assigned, escalated, resolved, reopened, closed, cancelled, major_declared, confirmation_requested',
   sla: 'SLA clocks: warning, breached, escalation_notice',
+  report: 'Service reports: generated',
   service_request: 'Service requests: created, updated, and their workflow steps',
   request_item: 'Request catalogue items: created, updated',
   knowledge_article: 'Knowledge articles: created, updated, linked, unlinked, ...',
