@@ -166,7 +166,11 @@ export function listIncidents(db: Executor, scope: Scope, f: IncidentListQuery) 
   if (f.q) {
     const plan = planSearch(f.q);
     if (plan.bigrams.length > 0) q = q.where('search_bigrams', '@>', sql<string[]>`${plan.bigrams}::text[]`);
-    for (const term of plan.terms) q = q.where('search_text', 'like', containsPattern(term));
+    // A 2-character CJK term is fully answered by the bigram index (repeating it as a LIKE only
+    // misleads the planner's row estimate); every other term is a substring match.
+    for (const term of plan.terms) {
+      if (!plan.bigrams.includes(term)) q = q.where('search_text', 'like', containsPattern(term));
+    }
   }
   return paginate(q, {
     page: f,
