@@ -225,7 +225,7 @@ export function createClockEngine({
       clockId: string;
       previousJobId: string | null;
       jobId: string | null;
-      delay: number;
+      dueAt: number;
       threshold: string;
     }[] = [];
     let clockCount = 0;
@@ -297,7 +297,7 @@ export function createClockEngine({
             clockId: stored.id,
             previousJobId: stored.planned_job_id,
             jobId,
-            delay: Math.max(0, (due ?? now) - now),
+            dueAt: due ?? now,
             threshold: r.next?.key ?? '',
           });
         }
@@ -314,7 +314,7 @@ export function createClockEngine({
       clockId: string;
       previousJobId: string | null;
       jobId: string | null;
-      delay: number;
+      dueAt: number;
       threshold: string;
     }[],
     ticketType: string,
@@ -331,7 +331,8 @@ export function createClockEngine({
             { ticketType, ticketId, clockId: p.clockId, threshold: p.threshold },
             {
               jobId: p.jobId,
-              delay: p.delay,
+              // Measured after the commit, so a slow recompute does not make the timer late.
+              delay: Math.max(0, p.dueAt - Date.now()),
               removeOnComplete: true,
               removeOnFail: { age: 86_400 },
               attempts: 5,
