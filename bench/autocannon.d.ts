@@ -32,6 +32,15 @@ declare module 'autocannon' {
     onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
   }
 
+  /** The per-connection client handed to `setupClient` (autocannon 9's lib/httpClient.js; internal). */
+  export interface Client extends EventEmitter {
+    destroyed: boolean;
+    /** Requests per second of this connection (`overallRate` / connections); unset = unthrottled. */
+    rate?: number;
+    /** Sends the next request (called on connect and after each response). */
+    _doRequest: () => void;
+  }
+
   export interface Options {
     url: string;
     connections?: number;
@@ -45,6 +54,10 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     requests?: RequestSpec[];
     excludeErrorStats?: boolean;
+    /** Requests per second over all connections; autocannon 9 sends each connection's share in a burst at the start of each second. */
+    overallRate?: number;
+    connectionRate?: number;
+    setupClient?: (client: Client) => void;
   }
 
   export interface Result {
