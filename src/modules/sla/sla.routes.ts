@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { contextOf } from '../../platform/auth/auth.plugin.ts';
 import type { Role } from '../../platform/context.ts';
@@ -409,74 +410,59 @@ export function slaRoutes(
     async (request) => sla.compliance(contextOf(request), request.params.id, request.query),
   );
 
-  // ---- clocks of a ticket ----
-  app.get(
-    '/incidents/:id/sla',
+  // ---- clocks of a ticket: the ticket's own read checks the caller's customer scope (404) ----
+  const tickets = [
     {
-      config: { roles: READERS },
-      schema: {
-        tags: ['incidents', 'sla'],
-        operationId: 'getIncidentSla',
-        summary: 'The SLA/OLA/UC clocks of an incident, computed now',
-        params: IdParamsSchema,
-        response: { 200: ClocksSchema },
-      },
+      path: '/incidents',
+      type: 'incident',
+      noun: 'Incident',
+      tag: 'incidents',
+      label: 'an incident',
+      check: (request: FastifyRequest, id: string) => incidents.get(contextOf(request), id),
     },
-    async (request) => {
-      await incidents.get(contextOf(request), request.params.id);
-      return clocks.read('incident', request.params.id);
-    },
-  );
-  app.get(
-    '/incidents/:id/sla/explain',
     {
-      config: { roles: READERS },
-      schema: {
-        tags: ['incidents', 'sla'],
-        operationId: 'explainIncidentSla',
-        summary: 'Why each clock shows what it shows: counted, paused, off-hours and holiday segments',
-        params: IdParamsSchema,
-        response: { 200: ExplainSchema },
+      path: '/service-requests',
+      type: 'service_request',
+      noun: 'ServiceRequest',
+      tag: 'service requests',
+      label: 'a service request (measured as P4)',
+      check: (request: FastifyRequest, id: string) => requests.getRequest(contextOf(request), id),
+    },
+  ] as const;
+  for (const ticket of tickets) {
+    app.get(
+      `${ticket.path}/:id/sla`,
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: [ticket.tag, 'sla'],
+          operationId: `get${ticket.noun}Sla`,
+          summary: `The SLA/OLA/UC clocks of ${ticket.label}, computed now`,
+          params: IdParamsSchema,
+          response: { 200: ClocksSchema },
+        },
       },
-    },
-    async (request) => {
-      await incidents.get(contextOf(request), request.params.id);
-      return clocks.explain('incident', request.params.id);
-    },
-  );
-
-  app.get(
-    '/service-requests/:id/sla',
-    {
-      config: { roles: READERS },
-      schema: {
-        tags: ['service requests', 'sla'],
-        operationId: 'getServiceRequestSla',
-        summary: 'The SLA clocks of a service request (measured as P4), computed now',
-        params: IdParamsSchema,
-        response: { 200: ClocksSchema },
+      async (request) => {
+        await ticket.check(request, request.params.id);
+        return clocks.read(ticket.type, request.params.id);
       },
-    },
-    async (request) => {
-      await requests.getRequest(contextOf(request), request.params.id);
-      return clocks.read('service_request', request.params.id);
-    },
-  );
-  app.get(
-    '/service-requests/:id/sla/explain',
-    {
-      config: { roles: READERS },
-      schema: {
-        tags: ['service requests', 'sla'],
-        operationId: 'explainServiceRequestSla',
-        summary: 'Counted, paused, off-hours and holiday segments of each clock of a service request',
-        params: IdParamsSchema,
-        response: { 200: ExplainSchema },
+    );
+    app.get(
+      `${ticket.path}/:id/sla/explain`,
+      {
+        config: { roles: READERS },
+        schema: {
+          tags: [ticket.tag, 'sla'],
+          operationId: `explain${ticket.noun}Sla`,
+          summary: `Why each clock of ${ticket.label} shows what it shows: counted, paused, off-hours and holiday segments`,
+          params: IdParamsSchema,
+          response: { 200: ExplainSchema },
+        },
       },
-    },
-    async (request) => {
-      await requests.getRequest(contextOf(request), request.params.id);
-      return clocks.explain('service_request', request.params.id);
-    },
-  );
+      async (request) => {
+        await ticket.check(request, request.params.id);
+        return clocks.explain(ticket.type, request.params.id);
+      },
+    );
+  }
 }
