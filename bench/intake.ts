@@ -6,7 +6,8 @@
  *   npx tsx bench/intake.ts
  *   SIZES=10 STEP_S=10 CONNECTIONS=64 npx tsx bench/intake.ts
  *
- * Env: SIZES (1,10,100), STEP_S seconds per rate step (10), WARMUP_S (3), CONNECTIONS (64), POOL
+ * Env: SIZES (1,10,100), STEP_S seconds per rate step (10), WARMUP_S (3), CONNECTIONS (64; a paced
+ * step uses at most 4 x its rate, at least 2, so that no connection idles into the timeout), POOL
  * (2000 alerts fired before measuring; the repeats are drawn from them), START_RATES (size:req/s list,
  * "1:100,10:25,100:4"), MAX_STEPS per size (8), REFINE bisection steps between the last passing and
  * the first failing rate (2), PACING (smooth | autocannon), BASELINE_LADDER=0 to skip the baseline's
@@ -295,6 +296,7 @@ interface StepResult {
   commitsPerSec: number;
   dbActivity: Record<string, number>;
   sustained: boolean;
+  connections: number;
   /** New fingerprints in the bodies sent, and in those answered 2xx (intake steps). */
   newAlerts?: { sent: number; accepted: number };
 }
@@ -340,14 +342,22 @@ async function walBytes(dbUrl: string, from: string, to: string): Promise<number
   );
 }
 
+/**
+ * Connections of a step: CONNECTIONS, but at most 4 s of the offered rate, so that each paced
+ * connection sends at least every 4 s (autocannon's 10 s timeout also fires on an idle connection).
+ */
+const connectionsFor = (rate: number | null) =>
+  rate === null ? CONNECTIONS : Math.min(CONNECTIONS, Math.max(2, Math.ceil(rate * 4)));
+
 async function runStep(
   spec: StepSpec,
   target: Target,
   factory: PayloadFactory,
   pool: number,
 ): Promise<StepResult> {
+  const connections = connectionsFor(spec.rate);
   const expected =
-    Math.ceil((spec.rate ?? 4000 / Math.max(1, spec.size)) * spec.duration * 1.1) + 2 * CONNECTIONS;
+    Math.ceil((spec.rate ?? 4000 / Math.max(1, spec.size)) * spec.duration * 1.1) + 2 * connections;
   const source = target.name === 'api' ? new BodySource(factory, spec.size, pool, expected) : null;
   const backgroundBusyPct = spec.record ? await quietEnough(spec.label, WAIT_QUIET, QUIET_PCT) : 0;
 
@@ -369,7 +379,7 @@ async function runStep(
     if (!smooth) return;
     client.rate = undefined;
     const send = client._doRequest.bind(client);
-    const interval = (1000 * CONNECTIONS) / rate;
+    const interval = (1000 * connections) / rate;
     let k = 0;
     client._doRequest = () => {
       const due = t0 + (i * 1000) / rate + k * interval;
@@ -427,7 +437,7 @@ async function runStep(
 
   const result: Result = await autocannon({
     url: target.url,
-    connections: CONNECTIONS,
+    connections,
     duration: spec.duration,
     timeout: 10,
     headers: { ...target.headers, 'content-type': 'application/json' },
@@ -498,6 +508,7 @@ async function runStep(
     commitsPerSec: round((countersAfter.commits - countersBefore.commits) / result.duration, 0),
     dbActivity,
     sustained,
+    connections,
     ...(source ? { newAlerts: source.newCounts() } : {}),
   };
 }
@@ -1027,7 +1038,7 @@ async function main(): Promise<void> {
   const bMaxStart = baselineMax[0]?.achievedRps ?? 0;
   log('');
   log(
-    `Results: ${CONNECTIONS} connections, ${STEP_S}s per step, pacing ${PACING}, pool ${POOL}, ${os.cpus().length} cores, PostgreSQL ${pgVersion}, Node ${process.version}`,
+    `Results: ${CONNECTIONS} connections (paced steps: min(${CONNECTIONS}, 4 x rate)), ${STEP_S}s per step, pacing ${PACING}, pool ${POOL}, ${os.cpus().length} cores, PostgreSQL ${pgVersion}, Node ${process.version}`,
   );
   log('');
   log('All steps (latency from the scheduled send time; "svc" = from the write of the request):');
