@@ -11,7 +11,8 @@
  * (2000 alerts fired before measuring; the repeats are drawn from them), START_RATES (size:req/s list,
  * "1:100,10:25,100:4"), MAX_STEPS per size (8), REFINE bisection steps between the last passing and
  * the first failing rate (2), PACING (smooth | autocannon), BASELINE_LADDER=0 to skip the baseline's
- * own rate ladder, WITH_WORKER=1 to run a worker process too (outbox relay, SLA recompute),
+ * own rate ladder, WITH_WORKER=1 to run a worker process too (outbox relay, SLA recompute; "srv
+ * ms/req" stays the API process alone, "pg ms/req" includes the worker's backends),
  * TRACE=0 to skip the in-process query trace and EXPLAINs (TRACE_ONLY=1: only the pool and the
  * trace, no load), PROFILE=1 to write a V8 CPU profile of
  * the API process to bench/results/profiles/ (see bench/profile-summary.ts), PG_URL
@@ -132,7 +133,8 @@ class PayloadFactory {
   private readonly head: string;
   private readonly tail: string;
   private readonly fragments = new Map<number, string>();
-  private readonly baseTime = Date.parse('2026-11-01T00:00:00Z');
+  /** Alerts started an hour before the run (a startsAt long past would breach SLAs at once with a worker). */
+  private readonly baseTime = Date.now() - 3_600_000;
   /** Alerts 0..nextId-1 exist (were handed out). */
   nextId = 0;
   newSent = 0;
@@ -176,7 +178,7 @@ class PayloadFactory {
         runbook_url: `https://runbooks.example.com/alerts/${alertname}`,
         summary: `${alertname} on ${host}`,
       },
-      startsAt: new Date(this.baseTime + n * 1000).toISOString(),
+      startsAt: new Date(this.baseTime + n).toISOString(),
       fingerprint: this.fingerprint(n),
     };
     text = JSON.stringify(alert);
@@ -286,8 +288,9 @@ interface StepResult {
   loadgenCpuMsPerReq: number;
   machineBusyPct: number;
   /**
-   * Machine CPU used by everything but this step's server process, its PostgreSQL backends and the
-   * load generator, in % of the machine: other work on the box (and PostgreSQL's WAL writer etc.).
+   * Machine CPU used by everything but this step's server process (and the worker), its PostgreSQL
+   * backends and the load generator, in % of the machine: other work on the box (and PostgreSQL's
+   * WAL writer etc.).
    */
   otherBusyPct: number;
   /** A failed step that ran with other work on the box and was run again (this is the first run). */
@@ -307,6 +310,8 @@ interface Target {
   path: string;
   headers: Record<string, string>;
   pid: number;
+  /** Other processes of ours whose CPU is not "other work" (the worker with WITH_WORKER=1). */
+  helperPids: number[];
   appName: string;
   dbUrl: string;
 }
@@ -430,6 +435,7 @@ async function runStep(
 
   const pgBefore = await backendCpu(target.dbUrl, target.appName);
   const cpuBefore = procCpuMs(target.pid);
+  const helpersBefore = target.helperPids.reduce((a, pid) => a + procCpuMs(pid), 0);
   const loadBefore = process.cpuUsage();
   const machineBefore = machineCpu();
   const countersBefore = await dbCounters(target.dbUrl);
@@ -449,6 +455,7 @@ async function runStep(
   const machineAfter = machineCpu();
   const loadAfter = process.cpuUsage(loadBefore);
   const cpuAfter = procCpuMs(target.pid);
+  const helpersAfter = target.helperPids.reduce((a, pid) => a + procCpuMs(pid), 0);
   const pgAfter = await backendCpu(target.dbUrl, target.appName);
   const countersAfter = await dbCounters(target.dbUrl);
   const wal = await walBytes(target.dbUrl, countersBefore.walLsn, countersAfter.walLsn);
@@ -499,6 +506,7 @@ async function runStep(
         cpuAfter -
         cpuBefore +
         backendCpuDelta(pgBefore, pgAfter) +
+        (helpersAfter - helpersBefore) +
         (loadAfter.user + loadAfter.system) / 1000;
       return totalMs > 0
         ? Math.max(0, Math.round((100 * ((machineAfter.busy - machineBefore.busy) * 10 - ours)) / totalMs))
@@ -874,6 +882,7 @@ async function main(): Promise<void> {
       path: '/api/v1/inbound/alertmanager',
       headers: { authorization: `Bearer ${integration.key}` },
       pid: apiChild.pid,
+      helperPids: children.filter((c) => c.name === 'worker').map((c) => c.pid),
       appName: 'tessera',
       dbUrl,
     };
@@ -883,6 +892,7 @@ async function main(): Promise<void> {
       path: '/items',
       headers: {},
       pid: baselineChild.pid,
+      helperPids: [],
       appName: 'bench-baseline',
       dbUrl,
     };
