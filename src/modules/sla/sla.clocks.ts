@@ -76,6 +76,47 @@ function thresholdKey(at: EscalationRule['at']): string {
 const isoDuration = (seconds: number) =>
   `PT${seconds % 3600 === 0 ? `${seconds / 3600}H` : seconds % 60 === 0 ? `${seconds / 60}M` : `${seconds}S`}`;
 
+interface TimerPlan {
+  clockId: string;
+  /** A timer to remove (replaced or no longer needed); never the job that runs the recompute. */
+  previousJobId: string | null;
+  jobId: string | null;
+  dueAt: number;
+  threshold: string;
+}
+
+const time = (d: Date | null) => d?.getTime() ?? null;
+
+/** Whether a recompute moved a stored clock (anything but the elapsed time of a running clock). */
+function changed(
+  row: repo.ClockRow,
+  v: {
+    state: string;
+    priority: string;
+    target_seconds: number;
+    started_at: Date;
+    due_at: Date | null;
+    met_at: Date | null;
+    breached_at: Date | null;
+    warnings_reached: string[];
+    next_threshold: string | null;
+    next_due_at: Date | null;
+  },
+): boolean {
+  return (
+    row.state !== v.state ||
+    row.priority !== v.priority ||
+    row.target_seconds !== v.target_seconds ||
+    time(row.started_at) !== time(v.started_at) ||
+    time(row.due_at) !== time(v.due_at) ||
+    time(row.met_at) !== time(v.met_at) ||
+    time(row.breached_at) !== time(v.breached_at) ||
+    row.next_threshold !== v.next_threshold ||
+    time(row.next_due_at) !== time(v.next_due_at) ||
+    JSON.stringify(row.warnings_reached) !== JSON.stringify(v.warnings_reached)
+  );
+}
+
 /**
  * SLA clocks of tickets: evaluation (pure arithmetic over the stored history and snapshots), the
  * recompute that persists clocks, fires warnings and breaches exactly once and runs escalation
@@ -92,21 +133,22 @@ export function createClockEngine({
 }) {
   const incidents = createIncidentService({ db });
 
-  async function snapshotOf(executor: Executor, agreement: repo.AgreementRow): Promise<Snapshot> {
-    const calendar = await repo.findCalendar(executor, agreement.calendar_id);
+  function termsSnapshot(agreement: repo.AgreementRow): Snapshot['terms'] {
     return {
-      terms: {
-        ...termsOf(agreement),
-        escalationRules: agreement.escalation_rules as EscalationRule[],
-        agreementName: agreement.name,
-        agreementRef: agreement.ref,
-      },
-      calendar: calendarSpecOf(calendar!),
+      ...termsOf(agreement),
+      escalationRules: agreement.escalation_rules as EscalationRule[],
+      agreementName: agreement.name,
+      agreementRef: agreement.ref,
     };
   }
 
+  async function snapshotOf(executor: Executor, agreement: repo.AgreementRow): Promise<Snapshot> {
+    const calendar = await repo.findCalendar(executor, agreement.calendar_id);
+    return { terms: termsSnapshot(agreement), calendar: calendarSpecOf(calendar!) };
+  }
+
   /** The agreements that apply to a ticket now (SLA of its customer and service, else the default). */
-  async function applicable(executor: Executor, history: TicketHistory): Promise<repo.AgreementRow[]> {
+  async function applicable(executor: Executor, history: TicketHistory): Promise<repo.CandidateAgreement[]> {
     const groupIds = [
       ...new Set(history.states.map((s) => s.groupId).filter((g): g is string => g !== null)),
     ];
@@ -116,14 +158,8 @@ export function createClockEngine({
       groupIds,
       at: new Date(history.reportedAt),
     });
-    const services = await repo.servicesOf(
-      executor,
-      candidates.map((a) => a.id),
-    );
-    const covers = (a: repo.AgreementRow) => {
-      const list = services.get(a.id) ?? [];
-      return list.length === 0 || (history.serviceId !== null && list.includes(history.serviceId));
-    };
+    const covers = (a: repo.CandidateAgreement) =>
+      a.service_ids.length === 0 || (history.serviceId !== null && a.service_ids.includes(history.serviceId));
     const slas = candidates.filter(
       (a) => a.kind === 'sla' && !a.template && a.customer_id === history.customerId && covers(a),
     );
@@ -136,7 +172,7 @@ export function createClockEngine({
         a.kind === 'uc' &&
         supplierHold &&
         history.serviceId !== null &&
-        (services.get(a.id) ?? []).includes(history.serviceId),
+        a.service_ids.includes(history.serviceId),
     );
     return [...slas, ...fallback, ...olas, ...ucs];
   }
@@ -176,12 +212,20 @@ export function createClockEngine({
         frozen,
       });
     }
+    const calendars = new Map<string, CalendarSpec>();
     for (const agreement of agreements) {
-      const snapshot = await snapshotOf(executor, agreement);
+      const terms = termsSnapshot(agreement);
       for (const metric of ['response', 'resolution'] as const) {
-        for (let cycle = 1; cycle <= cyclesOf(snapshot.terms, metric, history); cycle++) {
+        for (let cycle = 1; cycle <= cyclesOf(terms, metric, history); cycle++) {
           if (seen.has(key(agreement.id, metric, cycle))) continue;
-          const result = computeClock(snapshot.terms, snapshot.calendar, history, metric, cycle, now);
+          // The calendar is read only for a clock that starts now (known clocks carry their snapshot).
+          let calendar = calendars.get(agreement.calendar_id);
+          if (!calendar) {
+            calendar = calendarSpecOf((await repo.findCalendar(executor, agreement.calendar_id))!);
+            calendars.set(agreement.calendar_id, calendar);
+          }
+          const snapshot = { terms, calendar };
+          const result = computeClock(terms, calendar, history, metric, cycle, now);
           if (result)
             out.push({
               row: undefined,
@@ -214,20 +258,17 @@ export function createClockEngine({
    * Re-derives and stores every clock of a ticket, records warnings and breaches that were reached
    * (each once: the primary key of sla_clock_events), runs the escalation rules of those thresholds
    * (each action once), then plans the timer of each running clock. Safe to run any number of times
-   * from any number of workers at once.
+   * from any number of workers at once. `currentJobId` is the timer job running this recompute (it
+   * is never removed from the queue: BullMQ removes it when it completes).
    */
   async function recompute(
     ticketType: TicketType,
     ticketId: string,
     firedBy: string,
+    currentJobId?: string,
   ): Promise<{ clocks: number; fired: number }> {
-    const plans: {
-      clockId: string;
-      previousJobId: string | null;
-      jobId: string | null;
-      dueAt: number;
-      threshold: string;
-    }[] = [];
+    const plans: TimerPlan[] = [];
+    const canPlan = queues !== undefined && queues.connection.status === 'ready';
     let clockCount = 0;
     const fired = await inTransaction(db, async (trx) => {
       await repo.lockTicket(trx, ticketType, ticketId);
@@ -235,25 +276,21 @@ export function createClockEngine({
       if (!history) return 0;
       const now = nowFor(history);
       const clocks = await evaluate(trx, history, now);
-      const firedRows = await repo.firedThresholds(
-        trx,
-        clocks.flatMap((c) => (c.row ? [c.row.id] : [])),
-      );
-      const done = new Set(firedRows.map((f) => `${f.clock_id}|${f.threshold}`));
       let count = 0;
       for (const clock of clocks) {
         if (clock.frozen || !clock.result) continue;
         clockCount++;
         const r = clock.result;
-        const stored = await repo.upsertClock(trx, {
-          ticket_type: ticketType,
-          ticket_id: ticketId,
-          customer_id: history.customerId,
-          agreement_id: clock.agreementId,
-          metric: clock.metric,
-          cycle: clock.cycle,
-          terms: JSON.stringify(clock.snapshot.terms),
-          calendar: JSON.stringify(clock.snapshot.calendar),
+        const due = r.next?.at ?? null;
+        const previousJobId = clock.row?.planned_job_id ?? null;
+        // BullMQ refuses job ids with ':' in them; threshold keys have one.
+        const wantedJobId =
+          due !== null && r.state === 'running'
+            ? `fire.${clock.row?.id ?? '?'}.${r.next!.key.replace(/[:%]/g, '_')}.${due}`
+            : null;
+        // Without Redis no timer is planned now; the sweep fires the threshold from next_due_at.
+        const jobId = canPlan || wantedJobId === previousJobId ? wantedJobId : null;
+        const values = {
           state: r.state,
           priority: r.priority,
           target_seconds: Math.round(r.targetMs / 1000),
@@ -263,18 +300,49 @@ export function createClockEngine({
           due_at: r.dueAt === null ? null : new Date(r.dueAt),
           met_at: r.metAt === null ? null : new Date(r.metAt),
           breached_at: r.breachedAt === null ? null : new Date(r.breachedAt),
-          warnings_reached: JSON.stringify(
-            r.thresholds.filter((t) => t.kind === 'warning' && t.reached).map((t) => t.key),
-          ),
+          warnings_reached: r.thresholds
+            .filter((t) => t.kind === 'warning' && t.reached)
+            .map((t) => t.key),
           next_threshold: r.next?.key ?? null,
           next_due_at: r.next?.at != null ? new Date(r.next.at) : null,
-        });
+        };
+        let clockId: string;
+        if (clock.row) {
+          clockId = clock.row.id;
+          // A clock whose state did not move keeps its row (no write, no WAL): the elapsed time of a
+          // running clock is derived on read, and is stored when the clock stops or crosses a threshold.
+          if (changed(clock.row, values) || jobId !== previousJobId) {
+            await repo.updateClock(trx, clockId, {
+              ...values,
+              warnings_reached: JSON.stringify(values.warnings_reached),
+              planned_job_id: jobId,
+            });
+          }
+        } else {
+          // A new clock's id is not known before the insert, so its timer id is filled in after it.
+          const stored = await repo.insertClock(trx, {
+            ticket_type: ticketType,
+            ticket_id: ticketId,
+            customer_id: history.customerId,
+            agreement_id: clock.agreementId,
+            metric: clock.metric,
+            cycle: clock.cycle,
+            terms: JSON.stringify(clock.snapshot.terms),
+            calendar: JSON.stringify(clock.snapshot.calendar),
+            ...values,
+            warnings_reached: JSON.stringify(values.warnings_reached),
+            planned_job_id: null,
+          });
+          clockId = stored.id;
+        }
+        const finalJobId = jobId?.replace('fire.?.', `fire.${clockId}.`) ?? null;
+        if (!clock.row && finalJobId) await repo.updateClock(trx, clockId, { planned_job_id: finalJobId });
+        const done = new Set(clock.row?.fired ?? []);
         for (const threshold of r.thresholds) {
-          if (!threshold.reached || threshold.at === null || done.has(`${stored.id}|${threshold.key}`))
-            continue;
+          if (!threshold.reached || threshold.at === null || done.has(threshold.key)) continue;
           if (
             await repo.recordFire(trx, {
-              clock_id: stored.id,
+              clock_id: clockId,
               threshold: threshold.key,
               kind: threshold.kind,
               due_at: new Date(threshold.at),
@@ -282,21 +350,15 @@ export function createClockEngine({
             })
           ) {
             count++;
-            await announce(trx, history, clock, stored.id, threshold.key, threshold.kind, threshold.at, r);
-            await escalate(trx, history, clock, stored.id, threshold.key);
+            await announce(trx, history, clock, clockId, threshold.key, threshold.kind, threshold.at, r);
+            await escalate(trx, history, clock, clockId, threshold.key);
           }
         }
-        const due = r.next?.at ?? null;
-        // BullMQ refuses most job ids with ':' in them; threshold keys have one.
-        const jobId =
-          due !== null && r.state === 'running'
-            ? `fire.${stored.id}.${r.next!.key.replace(/[:%]/g, '_')}.${due}`
-            : null;
-        if (jobId !== stored.planned_job_id) {
+        if (finalJobId !== previousJobId) {
           plans.push({
-            clockId: stored.id,
-            previousJobId: stored.planned_job_id,
-            jobId,
+            clockId,
+            previousJobId: previousJobId === currentJobId ? null : previousJobId,
+            jobId: finalJobId,
             dueAt: due ?? now,
             threshold: r.next?.key ?? '',
           });
@@ -308,44 +370,37 @@ export function createClockEngine({
     return { clocks: clockCount, fired };
   }
 
-  /** Schedules each clock's next threshold; a lost plan is caught by the sweep (next_due_at is stored). */
-  async function plan(
-    plans: {
-      clockId: string;
-      previousJobId: string | null;
-      jobId: string | null;
-      dueAt: number;
-      threshold: string;
-    }[],
-    ticketType: string,
-    ticketId: string,
-  ) {
-    if (plans.length === 0 || !queues || queues.connection.status !== 'ready') return;
+  /**
+   * After the commit: removes replaced timers and adds the new ones (their ids are already stored
+   * in planned_job_id). A timer that cannot be added is forgotten, and the sweep fires its threshold
+   * (next_due_at is stored).
+   */
+  async function plan(plans: TimerPlan[], ticketType: string, ticketId: string) {
+    if (plans.length === 0 || !queues) return;
     const queue: Queue = queues.get(SLA_QUEUE);
     for (const p of plans) {
+      if (p.previousJobId) await queue.remove(p.previousJobId).catch(() => 0);
+      if (!p.jobId) continue;
       try {
-        if (p.previousJobId) await queue.remove(p.previousJobId).catch(() => 0);
-        if (p.jobId) {
-          await queue.add(
-            FIRE_JOB,
-            { ticketType, ticketId, clockId: p.clockId, threshold: p.threshold },
-            {
-              jobId: p.jobId,
-              // Measured after the commit, so a slow recompute does not make the timer late.
-              delay: Math.max(0, p.dueAt - Date.now()),
-              removeOnComplete: true,
-              removeOnFail: { age: 86_400 },
-              attempts: 5,
-              backoff: { type: 'exponential', delay: 500 },
-            },
-          );
-        }
-        await repo.setPlannedJob(db, p.clockId, p.jobId);
+        await queue.add(
+          FIRE_JOB,
+          { ticketType, ticketId, clockId: p.clockId, threshold: p.threshold },
+          {
+            jobId: p.jobId,
+            // Measured after the commit, so a slow recompute does not make the timer late.
+            delay: Math.max(0, p.dueAt - Date.now()),
+            removeOnComplete: true,
+            removeOnFail: { age: 86_400 },
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 500 },
+          },
+        );
       } catch (err) {
         log?.warn(
           { err: String(err), clockId: p.clockId },
           'could not plan an SLA timer; the sweep will fire it',
         );
+        await repo.clearPlannedJob(db, p.clockId, p.jobId).catch(() => {});
       }
     }
   }

@@ -36,8 +36,8 @@ export const fireJob: JobDefinition<{
     clockId: Type.String(),
     threshold: Type.String(),
   }),
-  async process(data, { db, queues, log }) {
-    return createClockEngine({ db, queues, log }).recompute(data.ticketType, data.ticketId, 'timer');
+  async process(data, { db, queues, log, jobId }) {
+    return createClockEngine({ db, queues, log }).recompute(data.ticketType, data.ticketId, 'timer', jobId);
   },
 };
 

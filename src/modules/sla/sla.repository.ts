@@ -8,7 +8,8 @@ import type { Agreement, AgreementListQuery, Calendar, Service, ServiceListQuery
 type ServiceRow = Selectable<ServicesTable>;
 type CalendarRow = Selectable<CalendarsTable>;
 export type AgreementRow = Selectable<AgreementsTable>;
-export type ClockRow = Selectable<SlaClocksTable>;
+/** A stored clock with the thresholds it has fired. */
+export type ClockRow = Awaited<ReturnType<typeof clocksOfTicket>>[number];
 
 // ---- services ----
 export function toService(row: ServiceRow): Service {
@@ -223,7 +224,8 @@ export const agreementEvents = (db: Executor, id: string) =>
 
 /**
  * Active agreements that may apply to a ticket: SLAs of its customer (or the default SLA), OLAs of
- * any group it has been with, UCs covering its service. Validity is checked against `at`.
+ * any group it has been with, UCs covering its service. Validity is checked against `at`. Each row
+ * carries its covered services (`service_ids`), so a recompute needs one query for both.
  */
 export function candidateAgreements(
   db: Executor,
@@ -233,6 +235,11 @@ export function candidateAgreements(
   return db
     .selectFrom('agreements')
     .selectAll()
+    .select(
+      sql<string[]>`array(SELECT s.service_id FROM agreement_services s WHERE s.agreement_id = agreements.id ORDER BY s.service_id)`.as(
+        'service_ids',
+      ),
+    )
     .where('status', '=', 'active')
     .where('valid_from', '<=', day)
     .where((eb) => eb.or([eb('valid_to', 'is', null), eb('valid_to', '>=', day)]))
@@ -251,12 +258,19 @@ export function candidateAgreements(
     .orderBy('created_at')
     .execute();
 }
+export type CandidateAgreement = Awaited<ReturnType<typeof candidateAgreements>>[number];
 
 // ---- clocks ----
+/** A ticket's stored clocks, each with the thresholds already fired (`fired`). */
 export const clocksOfTicket = (db: Executor, ticketType: string, ticketId: string) =>
   db
     .selectFrom('sla_clocks')
     .selectAll()
+    .select(
+      sql<string[]>`array(SELECT e.threshold FROM sla_clock_events e WHERE e.clock_id = sla_clocks.id)`.as(
+        'fired',
+      ),
+    )
     .where('ticket_type', '=', ticketType as 'incident')
     .where('ticket_id', '=', ticketId)
     .orderBy('created_at')
@@ -268,14 +282,13 @@ export async function lockTicket(trx: Tx, ticketType: string, ticketId: string) 
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`sla:${ticketType}:${ticketId}`}))`.execute(trx);
 }
 
-export function upsertClock(trx: Tx, values: Insertable<SlaClocksTable>) {
+/** A new clock (the ticket is locked, so a conflict means a concurrent first computation: update it). */
+export function insertClock(trx: Tx, values: Insertable<SlaClocksTable>) {
   return trx
     .insertInto('sla_clocks')
     .values(values)
     .onConflict((oc) =>
       oc.columns(['ticket_type', 'ticket_id', 'agreement_id', 'metric', 'cycle']).doUpdateSet((eb) => ({
-        terms: eb.ref('excluded.terms'),
-        calendar: eb.ref('excluded.calendar'),
         state: eb.ref('excluded.state'),
         priority: eb.ref('excluded.priority'),
         target_seconds: eb.ref('excluded.target_seconds'),
@@ -288,16 +301,32 @@ export function upsertClock(trx: Tx, values: Insertable<SlaClocksTable>) {
         warnings_reached: eb.ref('excluded.warnings_reached'),
         next_threshold: eb.ref('excluded.next_threshold'),
         next_due_at: eb.ref('excluded.next_due_at'),
+        planned_job_id: eb.ref('excluded.planned_job_id'),
         version: sql`sla_clocks.version + 1`,
         updated_at: sql`now()`,
       })),
     )
-    .returning(['id', 'planned_job_id', 'next_due_at', 'next_threshold', 'state'])
+    .returning(['id', 'planned_job_id'])
     .executeTakeFirstOrThrow();
 }
 
-export async function setPlannedJob(db: Executor, clockId: string, jobId: string | null) {
-  await db.updateTable('sla_clocks').set({ planned_job_id: jobId }).where('id', '=', clockId).execute();
+/** The computed state of a stored clock (its snapshot of terms and calendar is never rewritten here). */
+export async function updateClock(trx: Tx, id: string, values: Updateable<SlaClocksTable>) {
+  await trx
+    .updateTable('sla_clocks')
+    .set({ ...values, version: sql`version + 1`, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Forgets a timer that could not be planned (the sweep fires its threshold from next_due_at). */
+export async function clearPlannedJob(db: Executor, clockId: string, jobId: string) {
+  await db
+    .updateTable('sla_clocks')
+    .set({ planned_job_id: null })
+    .where('id', '=', clockId)
+    .where('planned_job_id', '=', jobId)
+    .execute();
 }
 
 /** Records that a threshold fired; false when it had fired already (exactly once per clock and threshold). */
