@@ -2,7 +2,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TSchema } from 'typebox';
 import type { Config } from '../config.ts';
-import type { Database } from '../db/db.ts';
+import type { Database, Executor } from '../db/db.ts';
 import type { Logger } from './logger.ts';
 
 /** What a job processor gets: the shared resources, never the HTTP layer. */
@@ -38,6 +38,19 @@ export interface ScheduleDefinition {
 export interface EventRoute {
   events: string;
   job: string;
+  /**
+   * Optional: asked once per relayed batch (in the relay's transaction) for a predicate that tells
+   * which of the batch's events the job has any work for; the others make no job at all. It must
+   * read committed state only, so that nothing an event needs is skipped (e.g. the webhook fan-out
+   * relays only the events that some active subscription wants).
+   */
+  wanted?: (db: Executor) => Promise<(event: RoutedEvent) => boolean>;
+}
+
+/** What a route's `wanted` predicate sees of an event. */
+export interface RoutedEvent {
+  type: string;
+  customerId: string | null;
 }
 
 export function eventMatches(pattern: string, type: string): boolean {

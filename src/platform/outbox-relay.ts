@@ -1,7 +1,13 @@
 import type { JobsOptions } from 'bullmq';
 import pg from 'pg';
 import type { Database } from '../db/db.ts';
-import { type EventRoute, eventMatches, type JobDefinition, type QueueRegistry } from './jobs.ts';
+import {
+  type EventRoute,
+  eventMatches,
+  type JobDefinition,
+  type QueueRegistry,
+  type RoutedEvent,
+} from './jobs.ts';
 import type { Logger } from './logger.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 
@@ -130,7 +136,7 @@ export class OutboxRelay {
       return await db.transaction().execute(async (trx) => {
         const rows = await trx
           .selectFrom('outbox')
-          .select(['id', 'event_id', 'type', 'aggregate_type', 'aggregate_id'])
+          .select(['id', 'event_id', 'type', 'aggregate_type', 'aggregate_id', 'customer_id'])
           .where('sent_at', 'is', null)
           .orderBy('id')
           .limit(BATCH)
@@ -140,9 +146,16 @@ export class OutboxRelay {
         if (rows.length === 0) return 0;
         claimedIds = rows.map((r) => r.id);
         const byQueue = new Map<string, { name: string; data: EventJobData; opts: JobsOptions }[]>();
+        const filters = new Map<EventRoute, (event: RoutedEvent) => boolean>();
+        for (const route of routes) {
+          if (route.wanted && rows.some((row) => eventMatches(route.events, row.type)))
+            filters.set(route, await route.wanted(trx));
+        }
         for (const row of rows) {
           for (const route of routes) {
             if (!eventMatches(route.events, row.type)) continue;
+            const filter = filters.get(route);
+            if (filter && !filter({ type: row.type, customerId: row.customer_id })) continue;
             const job = jobs.get(route.job)!;
             const list = byQueue.get(job.queue) ?? [];
             list.push({
@@ -154,7 +167,8 @@ export class OutboxRelay {
                 aggregateId: row.aggregate_id,
               },
               opts: {
-                removeOnComplete: { age: 86_400 },
+                // Ids are kept an hour: long enough to absorb a batch re-sent after a failed commit.
+                removeOnComplete: { age: 3600 },
                 removeOnFail: { age: 7 * 86_400 },
                 attempts: 5,
                 backoff: { type: 'exponential', delay: 1000 },

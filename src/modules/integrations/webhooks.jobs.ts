@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
-import type { JobDefinition, ScheduleDefinition } from '../../platform/jobs.ts';
+import type { Executor } from '../../db/db.ts';
+import type { EventRoute, JobDefinition, RoutedEvent, ScheduleDefinition } from '../../platform/jobs.ts';
 import type { EventJobData } from '../../platform/outbox-relay.ts';
 import {
   createDeliveryEngine,
@@ -10,6 +11,8 @@ import {
   REDELIVERY_EVENT,
   WEBHOOKS_QUEUE,
 } from './webhooks.delivery.ts';
+import { wants } from './webhooks.events.ts';
+import { activeSubscriptionPatterns } from './webhooks.repository.ts';
 
 const EventPayload = Type.Object({
   eventId: Type.String(),
@@ -66,8 +69,21 @@ export const purgeJob: JobDefinition<Record<string, never>> = {
 
 export const webhookJobs = [fanOutJob, deliverJob, redeliverJob, purgeJob] as JobDefinition[];
 
-export const webhookEventRoutes = [
-  { events: '*', job: FAN_OUT_JOB },
+/**
+ * The fan-out gets only the events that some active subscription wants (of the event's customer or
+ * of all customers), so a system without subscriptions pays nothing per event; the job re-checks.
+ */
+async function subscribedEvents(db: Executor): Promise<(event: RoutedEvent) => boolean> {
+  const subscriptions = await activeSubscriptionPatterns(db);
+  return (event) =>
+    subscriptions.some(
+      (s) =>
+        (s.customer_id === null || s.customer_id === event.customerId) && wants(s.event_types, event.type),
+    );
+}
+
+export const webhookEventRoutes: EventRoute[] = [
+  { events: '*', job: FAN_OUT_JOB, wanted: subscribedEvents },
   { events: REDELIVERY_EVENT, job: REDELIVER_JOB },
 ];
 

@@ -125,6 +125,14 @@ export function activeSubscriptionsFor(db: Executor, customerId: string | null) 
   return q.execute();
 }
 
+/** Every active subscription's customer and event patterns (for the relay's per-batch check). */
+export const activeSubscriptionPatterns = (db: Executor) =>
+  db
+    .selectFrom('webhook_subscriptions')
+    .select(['customer_id', 'event_types'])
+    .where('active', '=', true)
+    .execute();
+
 export async function customerExists(db: Executor, id: string): Promise<boolean> {
   return (
     (await db.selectFrom('customers').select('id').where('id', '=', id).executeTakeFirst()) !== undefined

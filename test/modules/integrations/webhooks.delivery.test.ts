@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventJobId } from '../../../src/platform/outbox-relay.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 
 /**
@@ -352,6 +353,40 @@ describe('webhook deliveries', () => {
     expect(
       (await t.request('GET', `/api/v1/webhook-deliveries/${deliveryA}`, { token: keyA })).statusCode,
     ).toBe(200);
+  });
+
+  it('relays to the fan-out only the events that an active subscription wants', async () => {
+    const fanOutJob = async (customerId: string) => {
+      const [row] = await waitFor(
+        () =>
+          t.db
+            .selectFrom('outbox')
+            .select(['event_id', 'sent_at'])
+            .where('aggregate_id', '=', customerId)
+            .where('type', '=', 'customer.created')
+            .execute(),
+        (x) => x[0]?.sent_at != null,
+      );
+      return t.resources.queues.get('webhooks').getJob(eventJobId(row!.event_id, 'webhooks.fan-out'));
+    };
+    // No active subscription at all: the event is relayed (sent) without a fan-out job.
+    expect(await fanOutJob(await newCustomer('NOSUB'))).toBeUndefined();
+
+    // A subscription for other events, or bound to another customer, does not want it either.
+    const r = await receiver();
+    await subscribe(r.url, ['incident.*']);
+    const other = await newCustomer('NOSUB-OTHER');
+    await subscribe(r.url, ['customer.*'], { customerId: other });
+    expect(await fanOutJob(await newCustomer('NOSUB-2'))).toBeUndefined();
+
+    // Once one wants it, the next event gets its fan-out and is delivered.
+    await subscribe(r.url, ['customer.created']);
+    const wanted = await newCustomer('SUB');
+    await waitFor(
+      () => r.received,
+      (x) => x.some((got) => JSON.parse(got.body).data.customer?.id === wanted),
+    );
+    expect(r.received.filter((got) => JSON.parse(got.body).data.customer?.id === wanted)).toHaveLength(1);
   });
 });
 
