@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Database, Executor, Tx } from '../../db/db.ts';
 import { inTransaction } from '../../db/db.ts';
@@ -10,14 +11,7 @@ import { groupInfo } from '../directory/index.ts';
 import { createIncidentService, type IncidentHistory } from '../incident/index.ts';
 import { recordRequestSlaEvent, requestHistories } from '../service-desk/index.ts';
 import type { CalendarSpec } from './calendar.ts';
-import {
-  type ClockResult,
-  type ClockState,
-  computeClock,
-  cyclesOf,
-  type Metric,
-  type Terms,
-} from './clock.ts';
+import { type ClockResult, computeClock, cyclesOf, type Metric, type Terms } from './clock.ts';
 import * as repo from './sla.repository.ts';
 import { calendarSpecOf, termsOf } from './sla.service.ts';
 
@@ -283,11 +277,14 @@ export function createClockEngine({
         const r = clock.result;
         const due = r.next?.at ?? null;
         const previousJobId = clock.row?.planned_job_id ?? null;
+        // A new clock's id is made here, so that its timer's id can be stored with it in one write.
+        let clockId = clock.row?.id ?? randomUUID();
         // BullMQ refuses job ids with ':' in them; threshold keys have one.
-        const wantedJobId =
+        const timerId = (id: string) =>
           due !== null && r.state === 'running'
-            ? `fire.${clock.row?.id ?? '?'}.${r.next!.key.replace(/[:%]/g, '_')}.${due}`
+            ? `fire.${id}.${r.next!.key.replace(/[:%]/g, '_')}.${due}`
             : null;
+        const wantedJobId = timerId(clockId);
         // Without Redis no timer is planned now; the sweep fires the threshold from next_due_at.
         const jobId = canPlan || wantedJobId === previousJobId ? wantedJobId : null;
         const values = {
@@ -300,15 +297,12 @@ export function createClockEngine({
           due_at: r.dueAt === null ? null : new Date(r.dueAt),
           met_at: r.metAt === null ? null : new Date(r.metAt),
           breached_at: r.breachedAt === null ? null : new Date(r.breachedAt),
-          warnings_reached: r.thresholds
-            .filter((t) => t.kind === 'warning' && t.reached)
-            .map((t) => t.key),
+          warnings_reached: r.thresholds.filter((t) => t.kind === 'warning' && t.reached).map((t) => t.key),
           next_threshold: r.next?.key ?? null,
           next_due_at: r.next?.at != null ? new Date(r.next.at) : null,
         };
-        let clockId: string;
+        let jobIdStored = jobId;
         if (clock.row) {
-          clockId = clock.row.id;
           // A clock whose state did not move keeps its row (no write, no WAL): the elapsed time of a
           // running clock is derived on read, and is stored when the clock stops or crosses a threshold.
           if (changed(clock.row, values) || jobId !== previousJobId) {
@@ -319,8 +313,8 @@ export function createClockEngine({
             });
           }
         } else {
-          // A new clock's id is not known before the insert, so its timer id is filled in after it.
           const stored = await repo.insertClock(trx, {
+            id: clockId,
             ticket_type: ticketType,
             ticket_id: ticketId,
             customer_id: history.customerId,
@@ -331,12 +325,16 @@ export function createClockEngine({
             calendar: JSON.stringify(clock.snapshot.calendar),
             ...values,
             warnings_reached: JSON.stringify(values.warnings_reached),
-            planned_job_id: null,
+            planned_job_id: jobId,
           });
-          clockId = stored.id;
+          if (stored.id !== clockId) {
+            // Another transaction created this clock first (the insert became an update).
+            clockId = stored.id;
+            jobIdStored = canPlan ? timerId(clockId) : null;
+            await repo.updateClock(trx, clockId, { planned_job_id: jobIdStored });
+          }
         }
-        const finalJobId = jobId?.replace('fire.?.', `fire.${clockId}.`) ?? null;
-        if (!clock.row && finalJobId) await repo.updateClock(trx, clockId, { planned_job_id: finalJobId });
+        const finalJobId = jobIdStored;
         const done = new Set(clock.row?.fired ?? []);
         for (const threshold of r.thresholds) {
           if (!threshold.reached || threshold.at === null || done.has(threshold.key)) continue;

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { JobDefinition, ScheduleDefinition } from '../../platform/jobs.ts';
 import type { EventJobData } from '../../platform/outbox-relay.ts';
-import { createClockEngine, FIRE_JOB, SLA_QUEUE, type TicketType } from './sla.clocks.ts';
+import { createClockEngine, FIRE_JOB, SLA_QUEUE } from './sla.clocks.ts';
 
 /** Any change to an incident re-derives its clocks and re-plans their timers. */
 export const recomputeJob: JobDefinition<EventJobData> = {

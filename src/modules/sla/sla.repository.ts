@@ -236,7 +236,9 @@ export function candidateAgreements(
     .selectFrom('agreements')
     .selectAll()
     .select(
-      sql<string[]>`array(SELECT s.service_id FROM agreement_services s WHERE s.agreement_id = agreements.id ORDER BY s.service_id)`.as(
+      sql<
+        string[]
+      >`array(SELECT s.service_id FROM agreement_services s WHERE s.agreement_id = agreements.id ORDER BY s.service_id)`.as(
         'service_ids',
       ),
     )
