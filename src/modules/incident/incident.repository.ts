@@ -123,6 +123,24 @@ export function insertIncident(trx: Tx, values: Insertable<IncidentsTable>) {
   return trx.insertInto('incidents').values(values).returning(COLUMNS).executeTakeFirstOrThrow();
 }
 
+/**
+ * Inserts an incident and its first timeline entries in one statement (one round trip): the id is
+ * chosen by the caller, so the entries need not wait for the row to come back.
+ */
+export function insertIncidentWithEvents(
+  trx: Tx,
+  values: Insertable<IncidentsTable> & { id: string },
+  ctx: RequestContext,
+  events: TimelineEntry[],
+) {
+  return trx
+    .with('timeline', (db) => db.insertInto('incident_events').values(eventValues(values.id, ctx, events)))
+    .insertInto('incidents')
+    .values(values)
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
 export function updateIncident(trx: Tx, id: string, values: Updateable<IncidentsTable>) {
   return trx
     .updateTable('incidents')
@@ -211,18 +229,20 @@ export async function appendEvents(
   if (events.length === 0) return;
   await trx
     .insertInto('incident_events')
-    .values(
-      events.map((e) => ({
-        incident_id: incidentId,
-        type: e.type,
-        visibility: e.visibility ?? 'internal',
-        actor_key_id: ctx.actor.keyId,
-        actor_name: ctx.actor.name,
-        actor_role: ctx.actor.role,
-        data: JSON.stringify(e.data ?? {}),
-      })),
-    )
+    .values(eventValues(incidentId, ctx, events))
     .execute();
+}
+
+function eventValues(incidentId: string, ctx: RequestContext, events: TimelineEntry[]) {
+  return events.map((e) => ({
+    incident_id: incidentId,
+    type: e.type,
+    visibility: e.visibility ?? ('internal' as const),
+    actor_key_id: ctx.actor.keyId,
+    actor_name: ctx.actor.name,
+    actor_role: ctx.actor.role,
+    data: JSON.stringify(e.data ?? {}),
+  }));
 }
 
 export function toTimelineItem(row: Selectable<IncidentEventsTable>) {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Updateable } from 'kysely';
 import { type Database, type Executor, inTransaction, type Tx } from '../../db/db.ts';
 import { isForeignKeyViolation } from '../../db/pg-errors.ts';
@@ -106,15 +106,20 @@ export function createIncidentService({ db }: { db: Database }) {
     };
   }
 
+  /**
+   * `customerKnown`: the caller vouches that the customer exists and is in the actor's scope (intake:
+   * the integration's own customer, a foreign key), which saves the lookup.
+   */
   async function create(
     ctx: RequestContext,
     input: IncidentCreate,
-    options: { trx?: Tx; source?: string } = {},
+    options: { trx?: Tx; source?: string; customerKnown?: boolean } = {},
   ): Promise<Incident> {
     const scope = scopeOf(ctx);
     // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
     const ex: Executor = options.trx ?? db;
-    if (!(await customerVisible(ex, scope, input.customerId))) throw E.unknownCustomer(input.customerId);
+    if (!options.customerKnown && !(await customerVisible(ex, scope, input.customerId)))
+      throw E.unknownCustomer(input.customerId);
     await checkRequester(ex, input.customerId, input.requesterId);
     await checkCategory(ex, input.category);
     const { matrix } = await settings(ex);
@@ -140,29 +145,32 @@ export function createIncidentService({ db }: { db: Database }) {
     const run = <T>(work: (trx: Tx) => Promise<T>) =>
       options.trx ? work(options.trx) : inTransaction(db, work);
     const created = run(async (trx) => {
-      const row = await repo.insertIncident(trx, {
-        source: options.source ?? null,
-        title: input.title,
-        description: input.description ?? '',
-        customer_id: input.customerId,
-        requester_id: input.requesterId ?? null,
-        channel,
-        category: input.category ?? null,
-        service_id: input.serviceId ?? null,
-        impact,
-        urgency,
-        priority: decided.priority,
-        priority_overridden: decided.overridden,
-        priority_reason: decided.reason,
-        group_id: groupId,
-        tier,
-        group_assignments: groupId ? 1 : 0,
-        ...(input.reportedAt ? { reported_at: new Date(input.reportedAt) } : {}),
-      });
+      const row = await repo.insertIncidentWithEvents(
+        trx,
+        {
+          id: randomUUID(),
+          source: options.source ?? null,
+          title: input.title,
+          description: input.description ?? '',
+          customer_id: input.customerId,
+          requester_id: input.requesterId ?? null,
+          channel,
+          category: input.category ?? null,
+          service_id: input.serviceId ?? null,
+          impact,
+          urgency,
+          priority: decided.priority,
+          priority_overridden: decided.overridden,
+          priority_reason: decided.reason,
+          group_id: groupId,
+          tier,
+          group_assignments: groupId ? 1 : 0,
+          ...(input.reportedAt ? { reported_at: new Date(input.reportedAt) } : {}),
+        },
+        ctx,
+        [{ type: 'created', visibility: 'public', data: { channel, priority: decided.priority, groupId } }],
+      );
       const incident = repo.toIncident(row);
-      await repo.appendEvents(trx, row.id, ctx, [
-        { type: 'created', visibility: 'public', data: { channel, priority: row.priority, groupId } },
-      ]);
       await writeAudit(trx, ctx, {
         action: 'incident.create',
         recordType: 'incident',
