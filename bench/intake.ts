@@ -707,7 +707,7 @@ async function traceIngest(dbUrl: string, integrationId: string, factory: Payloa
         const normalized = normalize('alertmanager', payload);
         if (!normalized.ok) throw new Error(`trace payload invalid: ${JSON.stringify(normalized.errors)}`);
         const t = performance.now();
-        await service.ingest(integration, normalized.alerts, payload, Buffer.byteLength(text), 'bench-trace');
+        await service.ingest(integration, normalized.alerts, text, 'bench-trace');
         return performance.now() - t;
       };
       const runs: { wallMs: number; queries: typeof captured }[] = [];

@@ -82,6 +82,86 @@ export async function lockKey(trx: Tx, integrationId: string, key: string) {
   await sql`SELECT pg_advisory_xact_lock(hashtext(${`alert:${integrationId}:${key}`}))`.execute(trx);
 }
 
+/**
+ * Takes the advisory locks of several identities (or groups) of one integration in one round trip,
+ * in one order (sorted by PostgreSQL), so that concurrent posts cannot deadlock on them.
+ */
+export async function lockKeys(trx: Tx, integrationId: string, keys: string[]) {
+  if (keys.length === 0) return;
+  await sql`SELECT count(pg_advisory_xact_lock(hashtext(${`alert:${integrationId}:`} || k)))
+    FROM (SELECT k FROM unnest(${keys}::text[]) AS k ORDER BY k) AS sorted`.execute(trx);
+}
+
+/** What a plain repeat of a firing alert refreshes (everything but the raw payload and the status). */
+export interface RepeatValues {
+  dedup_key: string;
+  severity: string;
+  summary: string;
+  description: string | null;
+  labels: Record<string, string>;
+  ci_hint: string | null;
+  service_hint: string | null;
+  links: { href: string; text: string | null }[];
+  ends_at: string | null;
+}
+
+export type LockedAlertRow = AlertRow & { repeated: boolean; all_plain: boolean };
+
+/**
+ * One statement for the common case of a post: locks the existing alerts of `keys` (in dedup key
+ * order, so concurrent posts lock rows in one order) and counts those of `repeats` that are not
+ * resolved as plain repeats (repeat_count + 1, last_seen_at, content refreshed). Returns the locked
+ * rows as they were before the update, each with `repeated`.
+ *
+ * With `allOrNothing` (a statement run outside a transaction): the repeats are counted only when
+ * every one of the post's `allOrNothing.alerts` alerts is such a repeat, and then the accepted
+ * delivery is logged in the same statement; otherwise nothing is written (`all_plain` false).
+ */
+export async function recordRepeats(
+  db: Executor,
+  integrationId: string,
+  keys: string[],
+  repeats: RepeatValues[],
+  allOrNothing?: { alerts: number; httpStatus: number; requestId: string | null },
+): Promise<LockedAlertRow[]> {
+  const values = JSON.stringify(repeats);
+  const guard = allOrNothing ? sql`AND (SELECT all_plain FROM ok)` : sql``;
+  const delivery = allOrNothing
+    ? sql`, delivered AS (
+        INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
+        SELECT ${integrationId}, 'accepted', ${allOrNothing.httpStatus}, ${allOrNothing.alerts}, 0, NULL, ${allOrNothing.requestId}
+        FROM ok WHERE ok.all_plain
+      )`
+    : sql``;
+  const result = await sql<LockedAlertRow>`
+    WITH v AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${values}::jsonb) AS v(dedup_key text, severity text, summary text,
+        description text, labels jsonb, ci_hint text, service_hint text, links jsonb, ends_at timestamptz)
+    ),
+    cur AS MATERIALIZED (
+      SELECT a.* FROM alerts a
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key = ANY(${keys}::text[])
+      ORDER BY a.dedup_key
+      FOR NO KEY UPDATE
+    ),
+    plain AS MATERIALIZED (
+      SELECT cur.id, v.* FROM cur JOIN v ON v.dedup_key = cur.dedup_key WHERE cur.status <> 'resolved'
+    ),
+    ok AS (SELECT (SELECT count(*) FROM plain) = ${allOrNothing?.alerts ?? -1} AS all_plain),
+    upd AS (
+      UPDATE alerts a SET
+        repeat_count = a.repeat_count + 1, last_seen_at = now(),
+        severity = p.severity, summary = p.summary, description = p.description, labels = p.labels,
+        ci_hint = p.ci_hint, service_hint = p.service_hint, links = p.links, ends_at = p.ends_at
+      FROM plain p
+      WHERE a.id = p.id ${guard}
+      RETURNING a.id
+    )${delivery}
+    SELECT cur.*, cur.id IN (SELECT id FROM upd) AS repeated, (SELECT all_plain FROM ok) AS all_plain
+    FROM cur`.execute(db);
+  return result.rows;
+}
+
 export const findAlert = (trx: Executor, integrationId: string, key: string) =>
   trx
     .selectFrom('alerts')
@@ -163,6 +243,20 @@ export function toAlert(row: AlertRow & { source: string }) {
 // ---- deliveries ----
 export const insertDelivery = (db: Executor, values: Insertable<IntegrationDeliveriesTable>) =>
   db.insertInto('integration_deliveries').values(values).execute();
+
+/** New alerts (possibly none) and the delivery of their post, in one statement. */
+export async function insertAlertsAndDelivery(
+  trx: Tx,
+  alerts: Insertable<AlertsTable>[],
+  delivery: Insertable<IntegrationDeliveriesTable>,
+) {
+  if (alerts.length === 0) return insertDelivery(trx, delivery);
+  await trx
+    .with('new_alerts', (db) => db.insertInto('alerts').values(alerts))
+    .insertInto('integration_deliveries')
+    .values(delivery)
+    .execute();
+}
 
 export const listDeliveries = (db: Executor, integrationId: string, page: PageQuery) =>
   paginate(db.selectFrom('integration_deliveries').selectAll().where('integration_id', '=', integrationId), {

@@ -348,7 +348,7 @@ export async function inboundRoutes(
           result.errors,
         );
       }
-      const outcome = await service.ingest(integration, result.alerts, payload, raw.length, requestId);
+      const outcome = await service.ingest(integration, result.alerts, text, requestId);
       if (type === 'pagerduty') {
         const dedupKey = String(result.meta.dedupKey ?? result.alerts[0]?.key ?? '');
         return reply.code(202).send({ status: 'success', message: 'Event processed', dedup_key: dedupKey });

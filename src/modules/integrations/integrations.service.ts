@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Insertable } from 'kysely';
 import { type Database, inTransaction, type Tx } from '../../db/db.ts';
-import type { Level } from '../../db/schema.ts';
+import type { AlertsTable, Level } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
@@ -45,8 +46,28 @@ export interface IntakeOutcome {
   incidentIds: string[];
 }
 
+const hintKey = (integrationId: string, key: string) => `${integrationId}\n${key}`;
+const HINT_MAX = 200_000;
+
 export function createIntegrationService({ db }: { db: Database }) {
   const incidents = createIncidentService({ db });
+  /**
+   * Identities this process last saw firing (bounded, oldest forgotten first). Only a hint for
+   * choosing the one-statement path of a post; the database decides.
+   */
+  const firingHint = new Set<string>();
+  const rememberFiring = (integrationId: string, key: string) => {
+    const k = hintKey(integrationId, key);
+    if (firingHint.has(k)) return;
+    if (firingHint.size >= HINT_MAX) {
+      let drop = HINT_MAX / 10;
+      for (const old of firingHint) {
+        firingHint.delete(old);
+        if (--drop <= 0) break;
+      }
+    }
+    firingHint.add(k);
+  };
 
   async function validateRefs(ctx: RequestContext, input: Partial<IntegrationCreate>) {
     const errors: FieldError[] = [];
@@ -249,13 +270,15 @@ export function createIntegrationService({ db }: { db: Database }) {
         ...(routed.groupId ? { groupId: routed.groupId } : {}),
         ...(alert.startsAt ? { reportedAt: alert.startsAt } : {}),
       },
-      { trx, source: integration.type },
+      { trx, source: integration.type, customerKnown: true },
     );
     return incident.id;
   }
 
-  function rawOf(payload: unknown, size: number) {
-    return size <= RAW_LIMIT ? JSON.stringify(payload) : JSON.stringify({ truncated: true, bytes: size });
+  /** The raw payload kept with new or changed alerts and in the delivery log: the body as sent, bounded. */
+  function rawOf(body: string) {
+    const size = Buffer.byteLength(body);
+    return size <= RAW_LIMIT ? body : JSON.stringify({ truncated: true, bytes: size });
   }
 
   /**
@@ -264,12 +287,17 @@ export function createIntegrationService({ db }: { db: Database }) {
    * resolved; a trigger after a resolve reopens the incident inside the flap window or opens a new
    * one after it; an acknowledge sets the incident's first response. Identities are scoped by the
    * integration and serialised by an advisory lock, so simultaneous posts open one incident.
+   *
+   * The common case is set-based: the plain repeats of firing alerts (a re-sent group, an HA peer)
+   * are counted by one statement for the whole payload, and a post made only of them is one
+   * statement outside a transaction (the update and the delivery log commit together or not at
+   * all). Everything else (new identities, resolves, acknowledges, fires after a resolve) takes the
+   * per-alert path under the advisory locks, in the same transaction as the repeats.
    */
   async function ingest(
     integration: repo.IntegrationRow,
     alerts: NormalizedAlert[],
-    payload: unknown,
-    payloadSize: number,
+    body: string,
     requestId: string | null,
   ): Promise<IntakeOutcome> {
     const ctx: RequestContext = {
@@ -282,153 +310,261 @@ export function createIntegrationService({ db }: { db: Database }) {
       requestId,
     };
     const systemView: RequestContext = { ...ctx, actor: { ...ctx.actor, customerId: null } };
-    const outcome: IntakeOutcome = {
-      alerts: alerts.length,
-      opened: 0,
-      updated: 0,
-      resolved: 0,
-      ignored: 0,
-      incidentIds: [],
-    };
-    const raw = rawOf(payload, payloadSize);
+    const httpStatus = integration.type === 'pagerduty' ? 202 : 200;
     const byGroup = integration.grouping === 'group';
     const lockKeyOf = (a: NormalizedAlert) => (byGroup && a.groupKey ? `group:${a.groupKey}` : a.key);
     const ordered = [...alerts].sort((a, b) => lockKeyOf(a).localeCompare(lockKeyOf(b)));
 
-    await inTransaction(db, async (trx) => {
-      const locked = new Set<string>();
-      for (const alert of ordered) {
-        const lock = lockKeyOf(alert);
-        if (!locked.has(lock)) {
-          await repo.lockKey(trx, integration.id, lock);
-          locked.add(lock);
+    // Plain-repeat candidates: firing, and their identity only once in the payload (a payload that
+    // names an identity twice is decided alert by alert, in order).
+    const perKey = new Map<string, number>();
+    for (const a of alerts) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
+    const isCandidate = (a: NormalizedAlert) => a.status === 'firing' && perKey.get(a.key) === 1;
+    const repeats: repo.RepeatValues[] = alerts.filter(isCandidate).map((a) => ({
+      dedup_key: a.key,
+      severity: a.severity,
+      summary: a.summary,
+      description: a.description,
+      labels: a.labels,
+      ci_hint: a.ciHint,
+      service_hint: a.serviceHint,
+      links: a.links,
+      ends_at: a.endsAt,
+    }));
+    const keys = [...perKey.keys()];
+
+    // 1. When this process saw every alert of the post firing (a hint only), try them as plain
+    // repeats outside a transaction: counted and logged in this one statement, or nothing written.
+    let lockKeys: string[];
+    if (alerts.every((a) => isCandidate(a) && firingHint.has(hintKey(integration.id, a.key)))) {
+      const probe = await repo.recordRepeats(db, integration.id, keys, repeats, {
+        alerts: alerts.length,
+        httpStatus,
+        requestId,
+      });
+      if (probe.length > 0 && probe[0]!.all_plain) {
+        const incidentOf = new Map(probe.map((r) => [r.dedup_key, r.incident_id]));
+        const incidentIds: string[] = [];
+        for (const a of ordered) {
+          const id = incidentOf.get(a.key)!;
+          if (!incidentIds.includes(id)) incidentIds.push(id);
         }
-        const existing = await repo.findAlert(trx, integration.id, alert.key);
-        const fields = {
-          severity: alert.severity,
-          summary: alert.summary,
-          description: alert.description,
-          labels: JSON.stringify(alert.labels),
-          ci_hint: alert.ciHint,
-          service_hint: alert.serviceHint,
-          links: JSON.stringify(alert.links),
-          ends_at: alert.endsAt ? new Date(alert.endsAt) : null,
-          raw,
+        return {
+          alerts: alerts.length,
+          opened: 0,
+          updated: alerts.length,
+          resolved: 0,
+          ignored: 0,
+          incidentIds,
+        };
+      }
+      // Lock what was not a plain repeat; the rest is looked at again inside the transaction.
+      const plainBefore = new Set(probe.filter((r) => r.status !== 'resolved').map((r) => r.dedup_key));
+      lockKeys = [...new Set(alerts.filter((a) => !plainBefore.has(a.key)).map(lockKeyOf))];
+      for (const a of alerts) if (!plainBefore.has(a.key)) firingHint.delete(hintKey(integration.id, a.key));
+    } else {
+      lockKeys = [...new Set(alerts.map(lockKeyOf))];
+    }
+
+    const deferInserts = !byGroup && perKey.size === alerts.length;
+
+    // 2. A transaction: advisory locks, then the plain repeats (with a fresh look at every identity
+    // of the post), then the per-alert path for the rest.
+    const raw = rawOf(body);
+
+    const attempt = () =>
+      inTransaction(db, async (trx) => {
+        const outcome: IntakeOutcome = {
+          alerts: alerts.length,
+          opened: 0,
+          updated: 0,
+          resolved: 0,
+          ignored: 0,
+          incidentIds: [],
         };
         const note = (id: string) => {
           if (!outcome.incidentIds.includes(id)) outcome.incidentIds.push(id);
         };
+        // Identities left firing / resolved by this post (the hint of step 1, after the commit).
+        const firing: string[] = [];
+        const resolved: string[] = [];
+        await repo.lockKeys(trx, integration.id, lockKeys);
+        const locked = new Set(lockKeys);
+        const rows = new Map(
+          (await repo.recordRepeats(trx, integration.id, keys, repeats)).map((r) => [r.dedup_key, r]),
+        );
+        const seen = new Set<string>();
+        // New alerts are inserted with the delivery at the end (one statement), unless a later alert
+        // of the post could need to see them (grouping by group, an identity named twice).
+        const newAlerts: Insertable<AlertsTable>[] = [];
 
-        if (alert.status === 'firing') {
-          if (existing && existing.status !== 'resolved') {
-            await repo.recordRepeat(trx, existing.id, fields);
+        for (const alert of ordered) {
+          const row = rows.get(alert.key);
+          if (row?.repeated && isCandidate(alert)) {
             outcome.updated++;
-            note(existing.incident_id);
+            note(row.incident_id);
+            firing.push(alert.key);
             continue;
           }
-          // A new identity, or one firing again after a resolve.
-          let incidentId: string | null = null;
-          if (existing) {
-            const current = await incidents.get(systemView, existing.incident_id, trx);
-            const withinFlap =
-              existing.resolved_at !== null &&
-              Date.now() - existing.resolved_at.getTime() <= integration.flap_window_seconds * 1000;
-            if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
-              incidentId = current.id;
-            else if (current.status === 'resolved' && withinFlap) {
-              await incidents.reopenByAlert(ctx, current.id, `alert ${alert.key} fired again`, trx);
-              incidentId = current.id;
-            }
+          const lock = lockKeyOf(alert);
+          let existing: repo.AlertRow | undefined;
+          if (!locked.has(lock)) {
+            // Seen as a plain repeat before the transaction, but resolved since: lock it now.
+            await repo.lockKey(trx, integration.id, lock);
+            locked.add(lock);
+            existing = await repo.findAlert(trx, integration.id, alert.key);
+          } else if (seen.has(alert.key)) {
+            // The same identity again in this payload: as the alert before it left it.
+            existing = await repo.findAlert(trx, integration.id, alert.key);
+          } else {
+            existing = row;
           }
-          if (!incidentId && byGroup && alert.groupKey) {
-            const sibling = await repo.latestAlertOfGroup(trx, integration.id, alert.groupKey);
-            if (sibling) {
-              const current = await incidents.get(systemView, sibling.incident_id, trx);
+          seen.add(alert.key);
+          const fields = {
+            severity: alert.severity,
+            summary: alert.summary,
+            description: alert.description,
+            labels: JSON.stringify(alert.labels),
+            ci_hint: alert.ciHint,
+            service_hint: alert.serviceHint,
+            links: JSON.stringify(alert.links),
+            ends_at: alert.endsAt ? new Date(alert.endsAt) : null,
+            raw,
+          };
+
+          if (alert.status === 'firing') {
+            if (existing && existing.status !== 'resolved') {
+              await repo.recordRepeat(trx, existing.id, fields);
+              outcome.updated++;
+              note(existing.incident_id);
+              continue;
+            }
+            // A new identity, or one firing again after a resolve.
+            let incidentId: string | null = null;
+            if (existing) {
+              const current = await incidents.get(systemView, existing.incident_id, trx);
+              const withinFlap =
+                existing.resolved_at !== null &&
+                Date.now() - existing.resolved_at.getTime() <= integration.flap_window_seconds * 1000;
               if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
                 incidentId = current.id;
+              else if (current.status === 'resolved' && withinFlap) {
+                await incidents.reopenByAlert(ctx, current.id, `alert ${alert.key} fired again`, trx);
+                incidentId = current.id;
+              }
             }
+            if (!incidentId && byGroup && alert.groupKey) {
+              const sibling = await repo.latestAlertOfGroup(trx, integration.id, alert.groupKey);
+              if (sibling) {
+                const current = await incidents.get(systemView, sibling.incident_id, trx);
+                if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
+                  incidentId = current.id;
+              }
+            }
+            if (!incidentId) {
+              incidentId = await openIncident(trx, integration, alert, ctx);
+              outcome.opened++;
+            } else {
+              outcome.updated++;
+            }
+            note(incidentId);
+            firing.push(alert.key);
+            if (existing) {
+              await repo.updateAlert(trx, existing.id, {
+                ...fields,
+                status: 'firing',
+                occurrence: alert.occurrence,
+                group_key: alert.groupKey,
+                incident_id: incidentId,
+                starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+                resolved_at: null,
+                last_seen_at: new Date(),
+              });
+            } else {
+              const values: Insertable<AlertsTable> = {
+                ...fields,
+                integration_id: integration.id,
+                dedup_key: alert.key,
+                occurrence: alert.occurrence,
+                group_key: alert.groupKey,
+                incident_id: incidentId,
+                status: 'firing',
+                starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+              };
+              if (deferInserts) newAlerts.push(values);
+              else await repo.insertAlert(trx, values);
+            }
+            continue;
           }
-          if (!incidentId) {
-            incidentId = await openIncident(trx, integration, alert, ctx);
-            outcome.opened++;
-          } else {
-            outcome.updated++;
-          }
-          note(incidentId);
-          if (existing) {
-            await repo.updateAlert(trx, existing.id, {
-              ...fields,
-              status: 'firing',
-              occurrence: alert.occurrence,
-              group_key: alert.groupKey,
-              incident_id: incidentId,
-              starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
-              resolved_at: null,
-              last_seen_at: new Date(),
-            });
-          } else {
-            await repo.insertAlert(trx, {
-              ...fields,
-              integration_id: integration.id,
-              dedup_key: alert.key,
-              occurrence: alert.occurrence,
-              group_key: alert.groupKey,
-              incident_id: incidentId,
-              status: 'firing',
-              starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
-            });
-          }
-          continue;
-        }
 
-        if (!existing) {
-          outcome.ignored++;
-          continue;
-        }
-        note(existing.incident_id);
-        if (alert.status === 'acknowledged') {
-          await repo.recordRepeat(trx, existing.id, {
+          if (!existing) {
+            outcome.ignored++;
+            continue;
+          }
+          note(existing.incident_id);
+          if (alert.status === 'acknowledged') {
+            await repo.recordRepeat(trx, existing.id, {
+              ...fields,
+              status: existing.status === 'resolved' ? 'resolved' : 'acknowledged',
+            });
+            await incidents.acknowledge(
+              ctx,
+              existing.incident_id,
+              `acknowledged by ${integration.type}`,
+              trx,
+            );
+            outcome.updated++;
+            continue;
+          }
+          // resolved
+          if (existing.status === 'resolved') {
+            await repo.recordRepeat(trx, existing.id, {});
+            outcome.updated++;
+            continue;
+          }
+          await repo.updateAlert(trx, existing.id, {
             ...fields,
-            status: existing.status === 'resolved' ? 'resolved' : 'acknowledged',
+            status: 'resolved',
+            // Receipt time: the flap window counts from when Tessera learnt of the resolve.
+            resolved_at: new Date(),
+            last_seen_at: new Date(),
           });
-          await incidents.acknowledge(ctx, existing.incident_id, `acknowledged by ${integration.type}`, trx);
-          outcome.updated++;
-          continue;
+          outcome.resolved++;
+          resolved.push(alert.key);
+          if (integration.auto_resolve && !(await repo.incidentHasFiringAlerts(trx, existing.incident_id))) {
+            await incidents.autoResolve(
+              ctx,
+              existing.incident_id,
+              `All alerts resolved (${integration.type}: ${alert.summary})`,
+              trx,
+            );
+          }
         }
-        // resolved
-        if (existing.status === 'resolved') {
-          await repo.recordRepeat(trx, existing.id, {});
-          outcome.updated++;
-          continue;
-        }
-        await repo.updateAlert(trx, existing.id, {
-          ...fields,
-          status: 'resolved',
-          // Receipt time: the flap window counts from when Tessera learnt of the resolve.
-          resolved_at: new Date(),
-          last_seen_at: new Date(),
+        // A post made only of plain repeats (step 1) is logged without its body; this one with it.
+        await repo.insertAlertsAndDelivery(trx, newAlerts, {
+          integration_id: integration.id,
+          outcome: 'accepted',
+          http_status: httpStatus,
+          alerts: alerts.length,
+          opened: outcome.opened,
+          payload: raw.slice(0, 65536),
+          request_id: requestId,
         });
-        outcome.resolved++;
-        if (integration.auto_resolve && !(await repo.incidentHasFiringAlerts(trx, existing.incident_id))) {
-          await incidents.autoResolve(
-            ctx,
-            existing.incident_id,
-            `All alerts resolved (${integration.type}: ${alert.summary})`,
-            trx,
-          );
-        }
-      }
-      await repo.insertDelivery(trx, {
-        integration_id: integration.id,
-        outcome: 'accepted',
-        http_status: integration.type === 'pagerduty' ? 202 : 200,
-        alerts: alerts.length,
-        opened: outcome.opened,
-        payload: raw.length <= 65536 ? raw : raw.slice(0, 65536),
-        request_id: requestId,
+        return { outcome, firing, resolved };
       });
-    });
-    return outcome;
+
+    // Locks are taken in one order, but a row resolved between the two steps is locked late: a
+    // deadlock that PostgreSQL breaks is retried (the transaction rolled back entirely).
+    for (let tries = 1; ; tries++) {
+      try {
+        const { outcome, firing, resolved } = await attempt();
+        for (const key of firing) rememberFiring(integration.id, key);
+        for (const key of resolved) firingHint.delete(hintKey(integration.id, key));
+        return outcome;
+      } catch (err) {
+        if (tries >= 3 || (err as { code?: string }).code !== '40P01') throw err;
+      }
+    }
   }
 
   /** Keeps the body and the reason of a post that was refused, for ops to see why a monitor fails. */
