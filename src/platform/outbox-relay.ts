@@ -12,6 +12,8 @@ import type { Logger } from './logger.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 
 const BATCH = 200;
+/** How long a NOTIFY waits for more commits before the relay drains (bounded event latency). */
+const COALESCE_MS = 10;
 
 /** The payload of a job made from a domain event: ids only; processors re-read the outbox row. */
 export interface EventJobData {
@@ -45,6 +47,7 @@ export interface RelayOptions {
  */
 export class OutboxRelay {
   private timer: NodeJS.Timeout | null = null;
+  private soon: NodeJS.Timeout | null = null;
   private listener: pg.Client | null = null;
   private running: Promise<void> | null = null;
   private again = false;
@@ -76,7 +79,7 @@ export class OutboxRelay {
       this.listener = null;
       if (!this.stopped) setTimeout(() => this.listen().catch(() => {}), 1000);
     });
-    client.on('notification', () => this.wake());
+    client.on('notification', () => this.wakeSoon());
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.listener = client;
@@ -86,6 +89,18 @@ export class OutboxRelay {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
+  }
+
+  /**
+   * A commit notified new rows: drain after COALESCE_MS, so that the commits of a busy moment are
+   * relayed in one batch (a few statements per batch instead of per event).
+   */
+  private wakeSoon(): void {
+    if (this.soon || this.stopped) return;
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      this.wake();
+    }, COALESCE_MS);
   }
 
   /** Runs a drain now, or right after the one in progress. */
@@ -134,15 +149,27 @@ export class OutboxRelay {
     let claimedIds: number[] = [];
     try {
       return await db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .selectFrom('outbox')
-          .select(['id', 'event_id', 'type', 'aggregate_type', 'aggregate_id', 'customer_id'])
-          .where('sent_at', 'is', null)
-          .orderBy('id')
-          .limit(BATCH)
-          .forUpdate()
-          .skipLocked()
-          .execute();
+        // Claims and marks a batch in one statement; the mark counts only if the jobs were added
+        // (a failure rolls the transaction back and the rows stay unsent).
+        const rows = (
+          await trx
+            .updateTable('outbox')
+            .set((eb) => ({ sent_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
+            .where(
+              'id',
+              'in',
+              trx
+                .selectFrom('outbox')
+                .select('id')
+                .where('sent_at', 'is', null)
+                .orderBy('id')
+                .limit(BATCH)
+                .forUpdate()
+                .skipLocked(),
+            )
+            .returning(['id', 'event_id', 'type', 'aggregate_type', 'aggregate_id', 'customer_id'])
+            .execute()
+        ).sort((a, b) => a.id - b.id);
         if (rows.length === 0) return 0;
         claimedIds = rows.map((r) => r.id);
         const byQueue = new Map<string, { name: string; data: EventJobData; opts: JobsOptions }[]>();
@@ -180,11 +207,6 @@ export class OutboxRelay {
           }
         }
         for (const [queue, list] of byQueue) await queues.get(queue).addBulk(list);
-        await trx
-          .updateTable('outbox')
-          .set((eb) => ({ sent_at: new Date(), attempts: eb('attempts', '+', 1), last_error: null }))
-          .where('id', 'in', claimedIds)
-          .execute();
         return rows.length;
       });
     } catch (err) {
@@ -204,6 +226,7 @@ export class OutboxRelay {
     this.stopped = true;
     this.options.queues.connection.off('ready', this.onRedisReady);
     if (this.timer) clearTimeout(this.timer);
+    if (this.soon) clearTimeout(this.soon);
     await this.running;
     const listener = this.listener;
     this.listener = null;
