@@ -522,6 +522,10 @@ export async function stats(db: Executor, scope: Scope, from: Date, to: Date, cu
 }
 
 // ---- SLA history ----
+/**
+ * What SLA clocks read of incidents: the fields and the timeline entries that move a clock (in
+ * order), in one statement.
+ */
 export function historyRows(db: Executor, ids: string[]) {
   return db
     .selectFrom('incidents')
@@ -534,18 +538,13 @@ export function historyRows(db: Executor, ids: string[]) {
       'status',
       'priority',
       'group_id',
+      sql<{ at: string; type: string; data: Record<string, unknown> }[]>`coalesce((
+        SELECT json_agg(json_build_object('at', e.at, 'type', e.type, 'data', e.data) ORDER BY e.id)
+          FROM incident_events e
+         WHERE e.incident_id = incidents.id
+           AND e.type IN ('created', 'status_changed', 'priority_changed', 'assigned', 'escalated')
+      ), '[]')`.as('events'),
     ])
     .where('id', 'in', ids)
-    .execute();
-}
-
-export function historyEvents(db: Executor, ids: string[]) {
-  return db
-    .selectFrom('incident_events')
-    .select(['incident_id', 'at', 'type', 'data'])
-    .where('incident_id', 'in', ids)
-    .where('type', 'in', ['created', 'status_changed', 'priority_changed', 'assigned', 'escalated'])
-    .orderBy('incident_id')
-    .orderBy('id')
     .execute();
 }

@@ -478,20 +478,16 @@ export function createIncidentService({ db }: { db: Database }) {
     await repo.appendEvents(outer, id, ctx, [entry]);
   }
 
-  /** For SLA clocks: each incident's status history (two queries for any number of ids). */
+  /** For SLA clocks: each incident's status history (one query for any number of ids). */
   async function histories(ids: string[], executor: Executor = db) {
     if (ids.length === 0) return [];
-    const [rows, events] = await Promise.all([
-      repo.historyRows(executor, ids),
-      repo.historyEvents(executor, ids),
-    ]);
-    const byIncident = new Map<string, typeof events>();
-    for (const e of events) {
-      const list = byIncident.get(e.incident_id) ?? [];
-      list.push(e);
-      byIncident.set(e.incident_id, list);
-    }
-    return rows.map((row) => buildHistory(row, byIncident.get(row.id) ?? []));
+    const rows = await repo.historyRows(executor, ids);
+    return rows.map(({ events, ...row }) =>
+      buildHistory(
+        row,
+        events.map((e) => ({ type: e.type, data: e.data, at: new Date(e.at) })),
+      ),
+    );
   }
 
   async function start(ctx: RequestContext, id: string, expected?: number) {
