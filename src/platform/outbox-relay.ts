@@ -13,7 +13,7 @@ import { OUTBOX_CHANNEL } from './outbox.ts';
 
 const BATCH = 200;
 /** How long a NOTIFY waits for more commits before the relay drains (bounded event latency). */
-const COALESCE_MS = 10;
+const COALESCE_MS = 20;
 
 /** The payload of a job made from a domain event: ids only; processors re-read the outbox row. */
 export interface EventJobData {
