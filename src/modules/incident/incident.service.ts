@@ -108,12 +108,13 @@ export function createIncidentService({ db }: { db: Database }) {
 
   /**
    * `customerKnown`: the caller vouches that the customer exists and is in the actor's scope (intake:
-   * the integration's own customer, a foreign key), which saves the lookup.
+   * the integration's own customer, a foreign key), which saves the lookup. `id`: the new incident's
+   * id, when the caller needs it before the insert (intake links an alert row to it first).
    */
   async function create(
     ctx: RequestContext,
     input: IncidentCreate,
-    options: { trx?: Tx; source?: string; customerKnown?: boolean } = {},
+    options: { trx?: Tx; source?: string; customerKnown?: boolean; id?: string } = {},
   ): Promise<Incident> {
     const scope = scopeOf(ctx);
     // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
@@ -148,7 +149,7 @@ export function createIncidentService({ db }: { db: Database }) {
       const row = await repo.insertIncidentWithEvents(
         trx,
         {
-          id: randomUUID(),
+          id: options.id ?? randomUUID(),
           source: options.source ?? null,
           title: input.title,
           description: input.description ?? '',

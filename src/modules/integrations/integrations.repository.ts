@@ -93,7 +93,7 @@ export async function lockKeys(trx: Tx, integrationId: string, keys: string[]) {
 }
 
 /** What a plain repeat of a firing alert refreshes (everything but the raw payload and the status). */
-export interface RepeatValues {
+export interface AlertContent {
   dedup_key: string;
   severity: string;
   summary: string;
@@ -121,7 +121,7 @@ export async function recordRepeats(
   db: Executor,
   integrationId: string,
   keys: string[],
-  repeats: RepeatValues[],
+  repeats: AlertContent[],
   allOrNothing?: { alerts: number; httpStatus: number; requestId: string | null },
 ): Promise<LockedAlertRow[]> {
   const values = JSON.stringify(repeats);
@@ -161,6 +161,120 @@ export async function recordRepeats(
     FROM cur`.execute(db);
   return result.rows;
 }
+
+/**
+ * `recordRepeats` with `allOrNothing` for a post of one alert, in a statement simple enough to plan
+ * quickly: the repeat counted and the delivery logged, or nothing written and undefined returned.
+ */
+export async function recordSingleRepeat(
+  db: Executor,
+  integrationId: string,
+  repeat: AlertContent,
+  delivery: { httpStatus: number; requestId: string | null },
+): Promise<{ incident_id: string } | undefined> {
+  const result = await sql<{ incident_id: string }>`
+    WITH upd AS (
+      UPDATE alerts SET
+        repeat_count = repeat_count + 1, last_seen_at = now(),
+        severity = ${repeat.severity}, summary = ${repeat.summary}, description = ${repeat.description},
+        labels = ${JSON.stringify(repeat.labels)}, ci_hint = ${repeat.ci_hint},
+        service_hint = ${repeat.service_hint}, links = ${JSON.stringify(repeat.links)},
+        ends_at = ${repeat.ends_at}
+      WHERE integration_id = ${integrationId} AND dedup_key = ${repeat.dedup_key} AND status <> 'resolved'
+      RETURNING incident_id
+    ), delivered AS (
+      INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
+      SELECT ${integrationId}, 'accepted', ${delivery.httpStatus}, 1, 0, NULL, ${delivery.requestId} FROM upd
+    )
+    SELECT incident_id FROM upd`.execute(db);
+  return result.rows[0];
+}
+
+/**
+ * The first statement of a post of firing alerts, inside its transaction: claims the identities
+ * that have no row yet (inserted in dedup key order, `ON CONFLICT DO NOTHING`, with the incident id
+ * the caller will open, the foreign key being checked at commit; a concurrent post inserting the
+ * same identity makes this one wait for its end), counts the others that are not resolved as plain
+ * repeats (rows locked in dedup key order), and logs the delivery with `opened` = the claims.
+ * Identities neither claimed nor repeated (resolved, or claimed by a post that committed after this
+ * statement began) are the caller's to decide.
+ */
+export async function claimAndRepeat(
+  trx: Tx,
+  integrationId: string,
+  alerts: (AlertContent & {
+    occurrence: string;
+    group_key: string | null;
+    starts_at: string | null;
+    incident_id: string;
+  })[],
+  raw: string,
+  delivery: { alerts: number; httpStatus: number; requestId: string | null },
+): Promise<{
+  claimed: string[];
+  repeated: { dedup_key: string; incident_id: string }[];
+  deliveryId: number;
+}> {
+  const result = await sql<{
+    kind: 'claimed' | 'repeated' | 'delivery';
+    dedup_key: string | null;
+    incident_id: string | null;
+    delivery_id: number | null;
+  }>`
+    WITH v AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
+        group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
+        service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid)
+    ),
+    claimed AS (
+      INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
+        summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
+      SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
+        description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${raw}::jsonb
+      FROM v ORDER BY dedup_key
+      ON CONFLICT (integration_id, dedup_key) DO NOTHING
+      RETURNING dedup_key
+    ),
+    cur AS MATERIALIZED (
+      SELECT a.id, a.dedup_key, a.status FROM alerts a
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+      ORDER BY a.dedup_key
+      FOR NO KEY UPDATE
+    ),
+    upd AS (
+      UPDATE alerts a SET
+        repeat_count = a.repeat_count + 1, last_seen_at = now(),
+        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
+        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
+      WHERE a.id = cur.id AND cur.status <> 'resolved'
+      RETURNING a.dedup_key, a.incident_id
+    ),
+    delivered AS (
+      INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
+      VALUES (${integrationId}, 'accepted', ${delivery.httpStatus}, ${delivery.alerts},
+        (SELECT count(*) FROM claimed), NULL, ${delivery.requestId})
+      RETURNING id
+    )
+    SELECT 'claimed' AS kind, dedup_key, NULL::uuid AS incident_id, NULL::bigint AS delivery_id FROM claimed
+    UNION ALL SELECT 'repeated', dedup_key, incident_id, NULL FROM upd
+    UNION ALL SELECT 'delivery', NULL, NULL, id FROM delivered`.execute(trx);
+  const out = {
+    claimed: [] as string[],
+    repeated: [] as { dedup_key: string; incident_id: string }[],
+    deliveryId: 0,
+  };
+  for (const r of result.rows) {
+    if (r.kind === 'claimed') out.claimed.push(r.dedup_key!);
+    else if (r.kind === 'repeated')
+      out.repeated.push({ dedup_key: r.dedup_key!, incident_id: r.incident_id! });
+    else out.deliveryId = r.delivery_id!;
+  }
+  return out;
+}
+
+export const setDeliveryOpened = (trx: Tx, id: number, opened: number) =>
+  trx.updateTable('integration_deliveries').set({ opened }).where('id', '=', id).execute();
 
 export const findAlert = (trx: Executor, integrationId: string, key: string) =>
   trx

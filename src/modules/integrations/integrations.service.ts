@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Insertable } from 'kysely';
 import { type Database, inTransaction, type Tx } from '../../db/db.ts';
 import type { AlertsTable, Level } from '../../db/schema.ts';
@@ -23,6 +23,8 @@ export const DEFAULT_SEVERITY_MAP: Record<AlertSeverity, { impact: Level; urgenc
 };
 
 const RAW_LIMIT = 16 * 1024;
+/** Incident statuses in which a firing alert joins the incident rather than opening one. */
+const OPEN = ['new', 'assigned', 'in_progress', 'pending'] as const;
 
 export interface Rule {
   match: { label: string; value?: string };
@@ -252,6 +254,7 @@ export function createIntegrationService({ db }: { db: Database }) {
     integration: repo.IntegrationRow,
     alert: NormalizedAlert,
     ctx: RequestContext,
+    id?: string,
   ) {
     const mapping =
       { ...DEFAULT_SEVERITY_MAP, ...integration.severity_map }[alert.severity] ?? DEFAULT_SEVERITY_MAP.medium;
@@ -270,15 +273,170 @@ export function createIntegrationService({ db }: { db: Database }) {
         ...(routed.groupId ? { groupId: routed.groupId } : {}),
         ...(alert.startsAt ? { reportedAt: alert.startsAt } : {}),
       },
-      { trx, source: integration.type, customerKnown: true },
+      { trx, source: integration.type, customerKnown: true, ...(id ? { id } : {}) },
     );
     return incident.id;
   }
 
-  /** The raw payload kept with new or changed alerts and in the delivery log: the body as sent, bounded. */
+  /** The raw payload kept with new or changed alerts: the body as sent, bounded. */
   function rawOf(body: string) {
     const size = Buffer.byteLength(body);
     return size <= RAW_LIMIT ? body : JSON.stringify({ truncated: true, bytes: size });
+  }
+
+  const contentOf = (a: NormalizedAlert): repo.AlertContent => ({
+    dedup_key: a.key,
+    severity: a.severity,
+    summary: a.summary,
+    description: a.description,
+    labels: a.labels,
+    ci_hint: a.ciHint,
+    service_hint: a.serviceHint,
+    links: a.links,
+    ends_at: a.endsAt,
+  });
+
+  /** What one post did, and the identities it left firing or resolved (for the hint, after commit). */
+  interface PostState {
+    outcome: IntakeOutcome;
+    firing: string[];
+    resolved: string[];
+  }
+  const noteIncident = (state: PostState, id: string) => {
+    if (!state.outcome.incidentIds.includes(id)) state.outcome.incidentIds.push(id);
+  };
+
+  /**
+   * One alert that is not a plain repeat (or not known to be one), under its advisory lock, with
+   * `existing` read after the lock was taken: open, reopen, resolve, acknowledge, or count it.
+   * New alerts are inserted at once, or pushed to `deferred` for the caller to insert.
+   */
+  async function decideAlert(
+    trx: Tx,
+    integration: repo.IntegrationRow,
+    alert: NormalizedAlert,
+    existing: repo.AlertRow | undefined,
+    raw: string,
+    state: PostState,
+    ctx: RequestContext,
+    deferred: Insertable<AlertsTable>[] | null,
+  ) {
+    const { outcome } = state;
+    const systemView: RequestContext = { ...ctx, actor: { ...ctx.actor, customerId: null } };
+    const byGroup = integration.grouping === 'group';
+    const fields = {
+      severity: alert.severity,
+      summary: alert.summary,
+      description: alert.description,
+      labels: JSON.stringify(alert.labels),
+      ci_hint: alert.ciHint,
+      service_hint: alert.serviceHint,
+      links: JSON.stringify(alert.links),
+      ends_at: alert.endsAt ? new Date(alert.endsAt) : null,
+      raw,
+    };
+
+    if (alert.status === 'firing') {
+      if (existing && existing.status !== 'resolved') {
+        await repo.recordRepeat(trx, existing.id, fields);
+        outcome.updated++;
+        noteIncident(state, existing.incident_id);
+        state.firing.push(alert.key);
+        return;
+      }
+      // A new identity, or one firing again after a resolve.
+      let incidentId: string | null = null;
+      if (existing) {
+        const current = await incidents.get(systemView, existing.incident_id, trx);
+        const withinFlap =
+          existing.resolved_at !== null &&
+          Date.now() - existing.resolved_at.getTime() <= integration.flap_window_seconds * 1000;
+        if ((OPEN as readonly string[]).includes(current.status)) incidentId = current.id;
+        else if (current.status === 'resolved' && withinFlap) {
+          await incidents.reopenByAlert(ctx, current.id, `alert ${alert.key} fired again`, trx);
+          incidentId = current.id;
+        }
+      }
+      if (!incidentId && byGroup && alert.groupKey) {
+        const sibling = await repo.latestAlertOfGroup(trx, integration.id, alert.groupKey);
+        if (sibling) {
+          const current = await incidents.get(systemView, sibling.incident_id, trx);
+          if ((OPEN as readonly string[]).includes(current.status)) incidentId = current.id;
+        }
+      }
+      if (!incidentId) {
+        incidentId = await openIncident(trx, integration, alert, ctx);
+        outcome.opened++;
+      } else {
+        outcome.updated++;
+      }
+      noteIncident(state, incidentId);
+      state.firing.push(alert.key);
+      if (existing) {
+        await repo.updateAlert(trx, existing.id, {
+          ...fields,
+          status: 'firing',
+          occurrence: alert.occurrence,
+          group_key: alert.groupKey,
+          incident_id: incidentId,
+          starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+          resolved_at: null,
+          last_seen_at: new Date(),
+        });
+      } else {
+        const values: Insertable<AlertsTable> = {
+          ...fields,
+          integration_id: integration.id,
+          dedup_key: alert.key,
+          occurrence: alert.occurrence,
+          group_key: alert.groupKey,
+          incident_id: incidentId,
+          status: 'firing',
+          starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
+        };
+        if (deferred) deferred.push(values);
+        else await repo.insertAlert(trx, values);
+      }
+      return;
+    }
+
+    if (!existing) {
+      outcome.ignored++;
+      return;
+    }
+    noteIncident(state, existing.incident_id);
+    if (alert.status === 'acknowledged') {
+      await repo.recordRepeat(trx, existing.id, {
+        ...fields,
+        status: existing.status === 'resolved' ? 'resolved' : 'acknowledged',
+      });
+      await incidents.acknowledge(ctx, existing.incident_id, `acknowledged by ${integration.type}`, trx);
+      outcome.updated++;
+      return;
+    }
+    // resolved
+    if (existing.status === 'resolved') {
+      await repo.recordRepeat(trx, existing.id, {});
+      outcome.updated++;
+      return;
+    }
+    await repo.updateAlert(trx, existing.id, {
+      ...fields,
+      status: 'resolved',
+      // Receipt time: the flap window counts from when Tessera learnt of the resolve.
+      resolved_at: new Date(),
+      last_seen_at: new Date(),
+    });
+    outcome.resolved++;
+    state.resolved.push(alert.key);
+    if (integration.auto_resolve && !(await repo.incidentHasFiringAlerts(trx, existing.incident_id))) {
+      await incidents.autoResolve(
+        ctx,
+        existing.incident_id,
+        `All alerts resolved (${integration.type}: ${alert.summary})`,
+        trx,
+      );
+    }
   }
 
   /**
@@ -286,13 +444,20 @@ export function createIntegrationService({ db }: { db: Database }) {
    * counts; a resolve resolves the alert and, with autoResolve, the incident once all its alerts are
    * resolved; a trigger after a resolve reopens the incident inside the flap window or opens a new
    * one after it; an acknowledge sets the incident's first response. Identities are scoped by the
-   * integration and serialised by an advisory lock, so simultaneous posts open one incident.
+   * integration, and simultaneous posts of one new identity open one incident.
    *
-   * The common case is set-based: the plain repeats of firing alerts (a re-sent group, an HA peer)
-   * are counted by one statement for the whole payload, and a post made only of them is one
-   * statement outside a transaction (the update and the delivery log commit together or not at
-   * all). Everything else (new identities, resolves, acknowledges, fires after a resolve) takes the
-   * per-alert path under the advisory locks, in the same transaction as the repeats.
+   * Three ways through, by what the post holds (the outcome is the same; only the cost differs):
+   * 1. Only firing alerts that this process last saw firing (a hint): one statement outside a
+   *    transaction counts them as repeats and logs the delivery, or writes nothing if any of them
+   *    is not a plain repeat after all (then 2 or 3).
+   * 2. Only firing alerts, one incident per alert: a transaction whose first statement claims the
+   *    new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent post of the same
+   *    identity waits, then finds it taken), counts the plain repeats and logs the delivery; then an
+   *    incident per claimed identity (the alert's foreign key is checked at commit). What is
+   *    neither (fired again after a resolve, taken meanwhile) goes the per-alert way of 3.
+   * 3. Anything else (resolves, acknowledges, grouping by group, an identity named twice): advisory
+   *    locks per identity (or group) taken in one order, the plain repeats counted in one
+   *    statement, then alert by alert.
    */
   async function ingest(
     integration: repo.IntegrationRow,
@@ -309,258 +474,148 @@ export function createIntegrationService({ db }: { db: Database }) {
       },
       requestId,
     };
-    const systemView: RequestContext = { ...ctx, actor: { ...ctx.actor, customerId: null } };
     const httpStatus = integration.type === 'pagerduty' ? 202 : 200;
     const byGroup = integration.grouping === 'group';
     const lockKeyOf = (a: NormalizedAlert) => (byGroup && a.groupKey ? `group:${a.groupKey}` : a.key);
     const ordered = [...alerts].sort((a, b) => lockKeyOf(a).localeCompare(lockKeyOf(b)));
-
-    // Plain-repeat candidates: firing, and their identity only once in the payload (a payload that
-    // names an identity twice is decided alert by alert, in order).
     const perKey = new Map<string, number>();
     for (const a of alerts) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
-    const isCandidate = (a: NormalizedAlert) => a.status === 'firing' && perKey.get(a.key) === 1;
-    const repeats: repo.RepeatValues[] = alerts.filter(isCandidate).map((a) => ({
-      dedup_key: a.key,
-      severity: a.severity,
-      summary: a.summary,
-      description: a.description,
-      labels: a.labels,
-      ci_hint: a.ciHint,
-      service_hint: a.serviceHint,
-      links: a.links,
-      ends_at: a.endsAt,
-    }));
     const keys = [...perKey.keys()];
+    const allFiring = perKey.size === alerts.length && alerts.every((a) => a.status === 'firing');
+    const newState = (): PostState => ({
+      outcome: { alerts: alerts.length, opened: 0, updated: 0, resolved: 0, ignored: 0, incidentIds: [] },
+      firing: [],
+      resolved: [],
+    });
+    const finish = (state: PostState) => {
+      for (const key of state.firing) rememberFiring(integration.id, key);
+      for (const key of state.resolved) firingHint.delete(hintKey(integration.id, key));
+      return state.outcome;
+    };
 
-    // 1. When this process saw every alert of the post firing (a hint only), try them as plain
-    // repeats outside a transaction: counted and logged in this one statement, or nothing written.
-    let lockKeys: string[];
-    if (alerts.every((a) => isCandidate(a) && firingHint.has(hintKey(integration.id, a.key)))) {
-      const probe = await repo.recordRepeats(db, integration.id, keys, repeats, {
-        alerts: alerts.length,
-        httpStatus,
-        requestId,
-      });
-      if (probe.length > 0 && probe[0]!.all_plain) {
-        const incidentOf = new Map(probe.map((r) => [r.dedup_key, r.incident_id]));
-        const incidentIds: string[] = [];
-        for (const a of ordered) {
-          const id = incidentOf.get(a.key)!;
-          if (!incidentIds.includes(id)) incidentIds.push(id);
-        }
-        return {
+    // 1. Plain repeats only, outside a transaction.
+    if (allFiring && alerts.every((a) => firingHint.has(hintKey(integration.id, a.key)))) {
+      const delivery = { httpStatus, requestId };
+      if (alerts.length === 1) {
+        const row = await repo.recordSingleRepeat(db, integration.id, contentOf(alerts[0]!), delivery);
+        if (row)
+          return {
+            alerts: 1,
+            opened: 0,
+            updated: 1,
+            resolved: 0,
+            ignored: 0,
+            incidentIds: [row.incident_id],
+          };
+      } else {
+        const rows = await repo.recordRepeats(db, integration.id, keys, alerts.map(contentOf), {
+          ...delivery,
           alerts: alerts.length,
-          opened: 0,
-          updated: alerts.length,
-          resolved: 0,
-          ignored: 0,
-          incidentIds,
-        };
+        });
+        if (rows[0]?.all_plain) {
+          const incidentOf = new Map(rows.map((r) => [r.dedup_key, r.incident_id]));
+          const state = newState();
+          for (const a of ordered) noteIncident(state, incidentOf.get(a.key)!);
+          return { ...state.outcome, updated: alerts.length };
+        }
       }
-      // Lock what was not a plain repeat; the rest is looked at again inside the transaction.
-      const plainBefore = new Set(probe.filter((r) => r.status !== 'resolved').map((r) => r.dedup_key));
-      lockKeys = [...new Set(alerts.filter((a) => !plainBefore.has(a.key)).map(lockKeyOf))];
-      for (const a of alerts) if (!plainBefore.has(a.key)) firingHint.delete(hintKey(integration.id, a.key));
-    } else {
-      lockKeys = [...new Set(alerts.map(lockKeyOf))];
+      for (const a of alerts) firingHint.delete(hintKey(integration.id, a.key));
     }
 
-    const deferInserts = !byGroup && perKey.size === alerts.length;
-
-    // 2. A transaction: advisory locks, then the plain repeats (with a fresh look at every identity
-    // of the post), then the per-alert path for the rest.
     const raw = rawOf(body);
-
-    const attempt = () =>
-      inTransaction(db, async (trx) => {
-        const outcome: IntakeOutcome = {
-          alerts: alerts.length,
-          opened: 0,
-          updated: 0,
-          resolved: 0,
-          ignored: 0,
-          incidentIds: [],
-        };
-        const note = (id: string) => {
-          if (!outcome.incidentIds.includes(id)) outcome.incidentIds.push(id);
-        };
-        // Identities left firing / resolved by this post (the hint of step 1, after the commit).
-        const firing: string[] = [];
-        const resolved: string[] = [];
-        await repo.lockKeys(trx, integration.id, lockKeys);
-        const locked = new Set(lockKeys);
-        const rows = new Map(
-          (await repo.recordRepeats(trx, integration.id, keys, repeats)).map((r) => [r.dedup_key, r]),
-        );
-        const seen = new Set<string>();
-        // New alerts are inserted with the delivery at the end (one statement), unless a later alert
-        // of the post could need to see them (grouping by group, an identity named twice).
-        const newAlerts: Insertable<AlertsTable>[] = [];
-
-        for (const alert of ordered) {
-          const row = rows.get(alert.key);
-          if (row?.repeated && isCandidate(alert)) {
-            outcome.updated++;
-            note(row.incident_id);
-            firing.push(alert.key);
-            continue;
-          }
-          const lock = lockKeyOf(alert);
-          let existing: repo.AlertRow | undefined;
-          if (!locked.has(lock)) {
-            // Seen as a plain repeat before the transaction, but resolved since: lock it now.
-            await repo.lockKey(trx, integration.id, lock);
-            locked.add(lock);
-            existing = await repo.findAlert(trx, integration.id, alert.key);
-          } else if (seen.has(alert.key)) {
-            // The same identity again in this payload: as the alert before it left it.
-            existing = await repo.findAlert(trx, integration.id, alert.key);
-          } else {
-            existing = row;
-          }
-          seen.add(alert.key);
-          const fields = {
-            severity: alert.severity,
-            summary: alert.summary,
-            description: alert.description,
-            labels: JSON.stringify(alert.labels),
-            ci_hint: alert.ciHint,
-            service_hint: alert.serviceHint,
-            links: JSON.stringify(alert.links),
-            ends_at: alert.endsAt ? new Date(alert.endsAt) : null,
-            raw,
-          };
-
-          if (alert.status === 'firing') {
-            if (existing && existing.status !== 'resolved') {
-              await repo.recordRepeat(trx, existing.id, fields);
-              outcome.updated++;
-              note(existing.incident_id);
-              continue;
-            }
-            // A new identity, or one firing again after a resolve.
-            let incidentId: string | null = null;
-            if (existing) {
-              const current = await incidents.get(systemView, existing.incident_id, trx);
-              const withinFlap =
-                existing.resolved_at !== null &&
-                Date.now() - existing.resolved_at.getTime() <= integration.flap_window_seconds * 1000;
-              if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
-                incidentId = current.id;
-              else if (current.status === 'resolved' && withinFlap) {
-                await incidents.reopenByAlert(ctx, current.id, `alert ${alert.key} fired again`, trx);
-                incidentId = current.id;
-              }
-            }
-            if (!incidentId && byGroup && alert.groupKey) {
-              const sibling = await repo.latestAlertOfGroup(trx, integration.id, alert.groupKey);
-              if (sibling) {
-                const current = await incidents.get(systemView, sibling.incident_id, trx);
-                if (['new', 'assigned', 'in_progress', 'pending'].includes(current.status))
-                  incidentId = current.id;
-              }
-            }
-            if (!incidentId) {
-              incidentId = await openIncident(trx, integration, alert, ctx);
-              outcome.opened++;
-            } else {
-              outcome.updated++;
-            }
-            note(incidentId);
-            firing.push(alert.key);
-            if (existing) {
-              await repo.updateAlert(trx, existing.id, {
-                ...fields,
-                status: 'firing',
-                occurrence: alert.occurrence,
-                group_key: alert.groupKey,
-                incident_id: incidentId,
-                starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
-                resolved_at: null,
-                last_seen_at: new Date(),
-              });
-            } else {
-              const values: Insertable<AlertsTable> = {
-                ...fields,
-                integration_id: integration.id,
-                dedup_key: alert.key,
-                occurrence: alert.occurrence,
-                group_key: alert.groupKey,
-                incident_id: incidentId,
-                status: 'firing',
-                starts_at: alert.startsAt ? new Date(alert.startsAt) : null,
-              };
-              if (deferInserts) newAlerts.push(values);
-              else await repo.insertAlert(trx, values);
-            }
-            continue;
-          }
-
-          if (!existing) {
-            outcome.ignored++;
-            continue;
-          }
-          note(existing.incident_id);
-          if (alert.status === 'acknowledged') {
-            await repo.recordRepeat(trx, existing.id, {
-              ...fields,
-              status: existing.status === 'resolved' ? 'resolved' : 'acknowledged',
-            });
-            await incidents.acknowledge(
-              ctx,
-              existing.incident_id,
-              `acknowledged by ${integration.type}`,
-              trx,
-            );
-            outcome.updated++;
-            continue;
-          }
-          // resolved
-          if (existing.status === 'resolved') {
-            await repo.recordRepeat(trx, existing.id, {});
-            outcome.updated++;
-            continue;
-          }
-          await repo.updateAlert(trx, existing.id, {
-            ...fields,
-            status: 'resolved',
-            // Receipt time: the flap window counts from when Tessera learnt of the resolve.
-            resolved_at: new Date(),
-            last_seen_at: new Date(),
-          });
-          outcome.resolved++;
-          resolved.push(alert.key);
-          if (integration.auto_resolve && !(await repo.incidentHasFiringAlerts(trx, existing.incident_id))) {
-            await incidents.autoResolve(
-              ctx,
-              existing.incident_id,
-              `All alerts resolved (${integration.type}: ${alert.summary})`,
-              trx,
-            );
-          }
+    // 2. Only firing alerts, one incident per alert: claim the new identities.
+    const claimPath = async (trx: Tx): Promise<PostState> => {
+      const state = newState();
+      const ids = new Map(alerts.map((a) => [a.key, randomUUID()]));
+      const result = await repo.claimAndRepeat(
+        trx,
+        integration.id,
+        alerts.map((a) => ({
+          ...contentOf(a),
+          occurrence: a.occurrence,
+          group_key: a.groupKey,
+          starts_at: a.startsAt,
+          incident_id: ids.get(a.key)!,
+        })),
+        raw,
+        { httpStatus, requestId, alerts: alerts.length },
+      );
+      const claimed = new Set(result.claimed);
+      const repeated = new Map(result.repeated.map((r) => [r.dedup_key, r.incident_id]));
+      let opened = 0;
+      for (const alert of ordered) {
+        if (claimed.has(alert.key)) {
+          await openIncident(trx, integration, alert, ctx, ids.get(alert.key));
+          state.outcome.opened++;
+          opened++;
+          noteIncident(state, ids.get(alert.key)!);
+          state.firing.push(alert.key);
+        } else if (repeated.has(alert.key)) {
+          state.outcome.updated++;
+          noteIncident(state, repeated.get(alert.key)!);
+          state.firing.push(alert.key);
+        } else {
+          // Fired again after a resolve, or claimed by a concurrent post since the statement began.
+          await repo.lockKey(trx, integration.id, lockKeyOf(alert));
+          const existing = await repo.findAlert(trx, integration.id, alert.key);
+          await decideAlert(trx, integration, alert, existing, raw, state, ctx, null);
         }
-        // A post made only of plain repeats (step 1) is logged without its body; this one with it.
-        await repo.insertAlertsAndDelivery(trx, newAlerts, {
-          integration_id: integration.id,
-          outcome: 'accepted',
-          http_status: httpStatus,
-          alerts: alerts.length,
-          opened: outcome.opened,
-          payload: raw.slice(0, 65536),
-          request_id: requestId,
-        });
-        return { outcome, firing, resolved };
-      });
+      }
+      if (state.outcome.opened !== opened)
+        await repo.setDeliveryOpened(trx, result.deliveryId, state.outcome.opened);
+      return state;
+    };
 
-    // Locks are taken in one order, but a row resolved between the two steps is locked late: a
-    // deadlock that PostgreSQL breaks is retried (the transaction rolled back entirely).
+    // 3. The general way.
+    const lockKeys = [...new Set(alerts.map(lockKeyOf))];
+    const deferInserts = !byGroup && perKey.size === alerts.length;
+    const generalPath = async (trx: Tx): Promise<PostState> => {
+      const state = newState();
+      await repo.lockKeys(trx, integration.id, lockKeys);
+      const candidates = alerts.filter((a) => a.status === 'firing' && perKey.get(a.key) === 1);
+      const rows = new Map(
+        (await repo.recordRepeats(trx, integration.id, keys, candidates.map(contentOf))).map((r) => [
+          r.dedup_key,
+          r,
+        ]),
+      );
+      // New alerts are inserted with the delivery at the end (one statement), unless a later alert
+      // of the post could need to see them (grouping by group, an identity named twice).
+      const deferred: Insertable<AlertsTable>[] = [];
+      const seen = new Set<string>();
+      for (const alert of ordered) {
+        const row = rows.get(alert.key);
+        if (row?.repeated && alert.status === 'firing' && perKey.get(alert.key) === 1) {
+          state.outcome.updated++;
+          noteIncident(state, row.incident_id);
+          state.firing.push(alert.key);
+          continue;
+        }
+        // The same identity again in this payload: as the alert before it left it.
+        const existing = seen.has(alert.key) ? await repo.findAlert(trx, integration.id, alert.key) : row;
+        seen.add(alert.key);
+        await decideAlert(trx, integration, alert, existing, raw, state, ctx, deferInserts ? deferred : null);
+      }
+      // The body stays with the alerts it opened or changed (`raw`); the log keeps it only when
+      // some alert of the post matched nothing (a resolve of an unknown alert, say).
+      await repo.insertAlertsAndDelivery(trx, deferred, {
+        integration_id: integration.id,
+        outcome: 'accepted',
+        http_status: httpStatus,
+        alerts: alerts.length,
+        opened: state.outcome.opened,
+        payload: state.outcome.ignored > 0 ? raw.slice(0, 65536) : null,
+        request_id: requestId,
+      });
+      return state;
+    };
+
+    const way = allFiring && !byGroup ? claimPath : generalPath;
+    // Locks are taken in one order within each way, but a post may lock late (a row resolved or
+    // claimed meanwhile): a deadlock that PostgreSQL breaks is retried from the start.
     for (let tries = 1; ; tries++) {
       try {
-        const { outcome, firing, resolved } = await attempt();
-        for (const key of firing) rememberFiring(integration.id, key);
-        for (const key of resolved) firingHint.delete(hintKey(integration.id, key));
-        return outcome;
+        return finish(await inTransaction(db, way));
       } catch (err) {
         if (tries >= 3 || (err as { code?: string }).code !== '40P01') throw err;
       }

@@ -1,0 +1,166 @@
+/**
+ * The three ways a post goes through intake (plain repeats outside a transaction; claims of new
+ * identities; the per-alert way under advisory locks) must decide alike, also when posts overlap.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../../helpers/app.ts';
+
+let t: TestApp;
+let customerId: string;
+
+async function integration(extra: Record<string, unknown> = {}) {
+  const res = await t.request('POST', '/api/v1/integrations', {
+    body: { type: 'alertmanager', name: `am ${Math.random()}`, customerId, autoResolve: true, ...extra },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string; key: string };
+}
+
+const alert = (fingerprint: string, status: 'firing' | 'resolved' = 'firing') => ({
+  status,
+  labels: { alertname: 'HighCPU', instance: `${fingerprint}.example.internal:9100`, severity: 'warning' },
+  annotations: { summary: `HighCPU on ${fingerprint}` },
+  startsAt: '2026-12-01T10:00:00Z',
+  endsAt: status === 'resolved' ? '2026-12-01T11:00:00Z' : '0001-01-01T00:00:00Z',
+  generatorURL: 'http://prometheus.example.internal/graph',
+  fingerprint,
+});
+const group = (alerts: ReturnType<typeof alert>[]) => ({
+  version: '4',
+  groupKey: '{}:{alertname="HighCPU"}',
+  truncatedAlerts: 0,
+  status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+  receiver: 'tessera',
+  groupLabels: { alertname: 'HighCPU' },
+  commonLabels: { alertname: 'HighCPU' },
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager.example.internal',
+  alerts,
+});
+const post = (key: string, body: unknown) =>
+  t.app.inject({
+    method: 'POST',
+    url: '/api/v1/inbound/alertmanager',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify(body),
+  });
+
+interface AlertRow {
+  dedup_key: string;
+  status: string;
+  repeat_count: number;
+  incident_id: string;
+  raw: unknown;
+}
+const alertRows = async (integrationId: string) =>
+  (
+    await sql<AlertRow>`SELECT dedup_key, status, repeat_count, incident_id, raw FROM alerts
+      WHERE integration_id = ${integrationId} ORDER BY dedup_key`.execute(t.db)
+  ).rows;
+const deliveries = async (integrationId: string) =>
+  (await t.request('GET', `/api/v1/integrations/${integrationId}/deliveries?limit=500`)).json().items as {
+    outcome: string;
+    alerts: number;
+    opened: number;
+    payload: string | null;
+  }[];
+
+beforeAll(async () => {
+  t = await startTestApp();
+  customerId = (
+    await t.request('POST', '/api/v1/customers', { body: { name: 'Paths Co', code: 'PATHS' } })
+  ).json().id;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('intake paths', () => {
+  it('decides a group per alert whichever way it goes, and logs bodies only where needed', async () => {
+    const { id, key } = await integration();
+    // New a, b: claimed, two incidents; the body is kept with the alerts.
+    const first = await post(key, group([alert('pa'), alert('pb')]));
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ alerts: 2, opened: 2 });
+    // a, b again (plain repeats, one statement) and c new (claimed) in one post.
+    expect((await post(key, group([alert('pa'), alert('pb'), alert('pc')]))).json()).toMatchObject({
+      opened: 1,
+    });
+    // Plain repeats only.
+    const repeat = await post(key, group([alert('pb'), alert('pa')]));
+    expect(repeat.json()).toMatchObject({ alerts: 2, opened: 0 });
+    expect(repeat.json().incidentIds).toHaveLength(2);
+    // a resolved, b firing, d resolved but never seen (ignored): the per-alert way.
+    const mixed = await post(key, group([alert('pa', 'resolved'), alert('pb'), alert('pd', 'resolved')]));
+    expect(mixed.json()).toMatchObject({ alerts: 3, opened: 0 });
+
+    const rows = await alertRows(id);
+    expect(rows.map((r) => [r.dedup_key, r.status, r.repeat_count])).toEqual([
+      ['pa', 'resolved', 3],
+      ['pb', 'firing', 4],
+      ['pc', 'firing', 1],
+    ]);
+    expect(new Set(rows.map((r) => r.incident_id)).size).toBe(3);
+    expect(rows[2]!.raw).toMatchObject({ alerts: [{ fingerprint: 'pa' }, { fingerprint: 'pb' }, {}] });
+    const incidentA = (await t.request('GET', `/api/v1/incidents/${rows[0]!.incident_id}`)).json();
+    expect(incidentA).toMatchObject({ status: 'resolved', resolutionCode: 'auto_resolved' });
+
+    const log = (await deliveries(id)).reverse();
+    expect(log.map((d) => [d.outcome, d.alerts, d.opened, d.payload !== null])).toEqual([
+      ['accepted', 2, 2, false],
+      ['accepted', 3, 1, false],
+      ['accepted', 2, 0, false],
+      ['accepted', 3, 0, true],
+    ]);
+  });
+
+  it('reopens when a firing alert the process thinks firing was resolved elsewhere', async () => {
+    const { id, key } = await integration();
+    expect((await post(key, group([alert('ra')]))).json()).toMatchObject({ opened: 1 });
+    expect((await post(key, group([alert('ra')]))).json()).toMatchObject({ opened: 0 });
+    const [row] = await alertRows(id);
+    // Another API process took the resolve: this one still holds the identity as firing.
+    await sql`UPDATE alerts SET status = 'resolved', resolved_at = now() WHERE dedup_key = 'ra'
+      AND integration_id = ${id}`.execute(t.db);
+    const resolve = await t.request('POST', `/api/v1/incidents/${row!.incident_id}/resolve`, {
+      body: { resolutionCode: 'auto_resolved', resolutionNotes: 'resolved elsewhere' },
+    });
+    expect(resolve.statusCode, resolve.body).toBe(200);
+    const again = await post(key, group([alert('ra')]));
+    expect(again.json()).toMatchObject({ opened: 0, incidentIds: [row!.incident_id] });
+    expect((await t.request('GET', `/api/v1/incidents/${row!.incident_id}`)).json().status).not.toBe(
+      'resolved',
+    );
+  });
+
+  it('opens one incident per identity when overlapping posts race, in any order', async () => {
+    const { id, key } = await integration();
+    const keys = ['oa', 'ob', 'oc', 'od', 'oe', 'of'];
+    const shuffled = () => [...keys].sort(() => Math.random() - 0.5).slice(0, 4);
+    const bodies = Array.from({ length: 30 }, () => group(shuffled().map((k) => alert(k))));
+    const replies = await Promise.all(bodies.map((b) => post(key, b)));
+    expect(replies.map((r) => r.statusCode)).toEqual(replies.map(() => 200));
+    const rows = await alertRows(id);
+    expect(rows).toHaveLength(keys.length);
+    expect(new Set(rows.map((r) => r.incident_id)).size).toBe(keys.length);
+    expect(replies.reduce((n, r) => n + r.json().opened, 0)).toBe(keys.length);
+    expect(rows.reduce((n, r) => n + r.repeat_count, 0)).toBe(30 * 4);
+
+    // Repeats racing resolves of the same identities: every post answered, every count kept.
+    const mixed = Array.from({ length: 30 }, (_, i) =>
+      group(shuffled().map((k, j) => alert(k, (i + j) % 3 === 0 ? 'resolved' : 'firing'))),
+    );
+    const second = await Promise.all(mixed.map((b) => post(key, b)));
+    expect(second.map((r) => r.statusCode)).toEqual(second.map(() => 200));
+    const after = await alertRows(id);
+    expect(after).toHaveLength(keys.length);
+    // Inside the flap window a fire after a resolve reopens the same incident: still one each.
+    const incidents = await sql<{ n: number }>`SELECT count(DISTINCT incident_id)::int AS n FROM alerts
+      WHERE integration_id = ${id}`.execute(t.db);
+    expect(incidents.rows[0]!.n).toBe(keys.length);
+    const opened = await sql<{ n: number }>`SELECT count(*)::int AS n FROM incidents
+      WHERE id IN (SELECT incident_id FROM alerts WHERE integration_id = ${id})`.execute(t.db);
+    expect(opened.rows[0]!.n).toBe(keys.length);
+  });
+});
