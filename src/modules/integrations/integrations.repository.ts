@@ -237,7 +237,7 @@ export async function claimAndRepeat(
     ),
     cur AS MATERIALIZED (
       SELECT a.id, a.dedup_key, a.status FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key = ANY(${alerts.map((a) => a.dedup_key)}::text[])
       ORDER BY a.dedup_key
       FOR NO KEY UPDATE
     ),
