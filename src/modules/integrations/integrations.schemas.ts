@@ -127,7 +127,13 @@ export const DeliverySchema = Type.Object({
   opened: Type.Integer({ description: 'Incidents opened by this delivery' }),
   reason: Nullable(Type.String()),
   errors: Type.Unknown(),
-  payload: Nullable(Type.String({ description: 'The raw body (first 64 KiB)' })),
+  payload: Nullable(
+    Type.String({
+      description:
+        'The raw body (first 64 KiB) of a rejected post, or of an accepted one in which some alert matched nothing; ' +
+        'otherwise null (an accepted body is kept with the alerts it opened or changed)',
+    }),
+  ),
   requestId: Nullable(Type.String()),
 });
 
@@ -151,5 +157,9 @@ export const AlertSchema = Type.Object({
   lastSeenAt: Timestamp(),
   resolvedAt: Nullable(Timestamp()),
   repeatCount: Type.Integer(),
-  raw: Type.Unknown({ description: 'The payload the alert came in (bounded)' }),
+  raw: Type.Unknown({
+    description:
+      'The payload (bounded) of the post that last opened, reopened, resolved or acknowledged the alert; ' +
+      'plain repeats do not rewrite it',
+  }),
 });

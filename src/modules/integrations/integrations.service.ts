@@ -338,7 +338,9 @@ export function createIntegrationService({ db }: { db: Database }) {
 
     if (alert.status === 'firing') {
       if (existing && existing.status !== 'resolved') {
-        await repo.recordRepeat(trx, existing.id, fields);
+        // A plain repeat, as in recordRepeats: the raw payload stays that of the last change.
+        const { raw: _raw, ...content } = fields;
+        await repo.recordRepeat(trx, existing.id, content);
         outcome.updated++;
         noteIncident(state, existing.incident_id);
         state.firing.push(alert.key);
