@@ -194,12 +194,10 @@ export async function recordSingleRepeat(
  * The first statement of a post of firing alerts, inside its transaction: claims the identities
  * that have no row yet (inserted in dedup key order, `ON CONFLICT DO NOTHING`, with the incident id
  * the caller will open, the foreign key being checked at commit; a concurrent post inserting the
- * same identity makes this one wait for its end), counts the others that are not resolved as plain
- * repeats (rows locked in dedup key order), and logs the delivery with `opened` = the claims.
- * Identities neither claimed nor repeated (resolved, or claimed by a post that committed after this
- * statement began) are the caller's to decide.
+ * same identity makes this one wait for its end). Returns the keys claimed. Existing rows are not
+ * touched, so nothing is locked that another post wants, but for new identities.
  */
-export async function claimAndRepeat(
+export async function claimNew(
   trx: Tx,
   integrationId: string,
   alerts: (AlertContent & {
@@ -209,35 +207,48 @@ export async function claimAndRepeat(
     incident_id: string;
   })[],
   raw: string,
-  delivery: { alerts: number; httpStatus: number; requestId: string | null },
-): Promise<{
-  claimed: string[];
-  repeated: { dedup_key: string; incident_id: string }[];
-  deliveryId: number;
-}> {
+): Promise<string[]> {
+  const result = await sql<{ dedup_key: string }>`
+    INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
+      summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
+    SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
+      description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${raw}::jsonb
+    FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
+      group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
+      service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid)
+    ORDER BY dedup_key
+    ON CONFLICT (integration_id, dedup_key) DO NOTHING
+    RETURNING dedup_key`.execute(trx);
+  return result.rows.map((r) => r.dedup_key);
+}
+
+/**
+ * The last statement of a post of firing alerts, just before the commit (so that the rows stay
+ * locked only briefly): counts those of `repeats` that are not resolved as plain repeats (rows
+ * locked in dedup key order) and logs the delivery. Returns the repeated identities with their
+ * incident, and the delivery id; identities not repeated (resolved, or claimed by a post that
+ * committed after the claim) are the caller's to decide.
+ */
+export async function repeatAndLog(
+  trx: Tx,
+  integrationId: string,
+  repeats: AlertContent[],
+  delivery: { alerts: number; opened: number; httpStatus: number; requestId: string | null },
+): Promise<{ repeated: { dedup_key: string; incident_id: string }[]; deliveryId: number }> {
   const result = await sql<{
-    kind: 'claimed' | 'repeated' | 'delivery';
+    kind: 'repeated' | 'delivery';
     dedup_key: string | null;
     incident_id: string | null;
     delivery_id: number | null;
   }>`
     WITH v AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
-        group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
-        service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid)
-    ),
-    claimed AS (
-      INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
-        summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
-      SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
-        description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${raw}::jsonb
-      FROM v ORDER BY dedup_key
-      ON CONFLICT (integration_id, dedup_key) DO NOTHING
-      RETURNING dedup_key
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(repeats)}::jsonb) AS v(dedup_key text, severity text,
+        summary text, description text, labels jsonb, ci_hint text, service_hint text, links jsonb,
+        ends_at timestamptz)
     ),
     cur AS MATERIALIZED (
       SELECT a.id, a.dedup_key, a.status FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key = ANY(${alerts.map((a) => a.dedup_key)}::text[])
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key = ANY(${repeats.map((r) => r.dedup_key)}::text[])
       ORDER BY a.dedup_key
       FOR NO KEY UPDATE
     ),
@@ -252,22 +263,15 @@ export async function claimAndRepeat(
     ),
     delivered AS (
       INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
-      VALUES (${integrationId}, 'accepted', ${delivery.httpStatus}, ${delivery.alerts},
-        (SELECT count(*) FROM claimed), NULL, ${delivery.requestId})
+      VALUES (${integrationId}, 'accepted', ${delivery.httpStatus}, ${delivery.alerts}, ${delivery.opened},
+        NULL, ${delivery.requestId})
       RETURNING id
     )
-    SELECT 'claimed' AS kind, dedup_key, NULL::uuid AS incident_id, NULL::bigint AS delivery_id FROM claimed
-    UNION ALL SELECT 'repeated', dedup_key, incident_id, NULL FROM upd
+    SELECT 'repeated' AS kind, dedup_key, incident_id, NULL::bigint AS delivery_id FROM upd
     UNION ALL SELECT 'delivery', NULL, NULL, id FROM delivered`.execute(trx);
-  const out = {
-    claimed: [] as string[],
-    repeated: [] as { dedup_key: string; incident_id: string }[],
-    deliveryId: 0,
-  };
+  const out = { repeated: [] as { dedup_key: string; incident_id: string }[], deliveryId: 0 };
   for (const r of result.rows) {
-    if (r.kind === 'claimed') out.claimed.push(r.dedup_key!);
-    else if (r.kind === 'repeated')
-      out.repeated.push({ dedup_key: r.dedup_key!, incident_id: r.incident_id! });
+    if (r.kind === 'repeated') out.repeated.push({ dedup_key: r.dedup_key!, incident_id: r.incident_id! });
     else out.deliveryId = r.delivery_id!;
   }
   return out;

@@ -454,9 +454,10 @@ export function createIntegrationService({ db }: { db: Database }) {
    *    is not a plain repeat after all (then 2 or 3).
    * 2. Only firing alerts, one incident per alert: a transaction whose first statement claims the
    *    new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent post of the same
-   *    identity waits, then finds it taken), counts the plain repeats and logs the delivery; then an
-   *    incident per claimed identity (the alert's foreign key is checked at commit). What is
-   *    neither (fired again after a resolve, taken meanwhile) goes the per-alert way of 3.
+   *    identity waits, then finds it taken); then an incident per claimed identity (the alert's
+   *    foreign key is checked at commit); last, one statement counts the plain repeats and logs the
+   *    delivery, so their rows stay locked only until the commit. What is neither (fired again
+   *    after a resolve, taken meanwhile) goes the per-alert way of 3.
    * 3. Anything else (resolves, acknowledges, grouping by group, an identity named twice): advisory
    *    locks per identity (or group) taken in one order, the plain repeats counted in one
    *    statement, then alert by alert.
@@ -529,35 +530,44 @@ export function createIntegrationService({ db }: { db: Database }) {
     const claimPath = async (trx: Tx): Promise<PostState> => {
       const state = newState();
       const ids = new Map(alerts.map((a) => [a.key, randomUUID()]));
-      const result = await repo.claimAndRepeat(
+      const claimed = new Set(
+        await repo.claimNew(
+          trx,
+          integration.id,
+          alerts.map((a) => ({
+            ...contentOf(a),
+            occurrence: a.occurrence,
+            group_key: a.groupKey,
+            starts_at: a.startsAt,
+            incident_id: ids.get(a.key)!,
+          })),
+          raw,
+        ),
+      );
+      for (const alert of ordered) {
+        if (!claimed.has(alert.key)) continue;
+        await openIncident(trx, integration, alert, ctx, ids.get(alert.key));
+        state.outcome.opened++;
+        state.firing.push(alert.key);
+      }
+      const opened = state.outcome.opened;
+      // Repeats last, so that their rows are locked only until the commit that follows.
+      const result = await repo.repeatAndLog(
         trx,
         integration.id,
-        alerts.map((a) => ({
-          ...contentOf(a),
-          occurrence: a.occurrence,
-          group_key: a.groupKey,
-          starts_at: a.startsAt,
-          incident_id: ids.get(a.key)!,
-        })),
-        raw,
-        { httpStatus, requestId, alerts: alerts.length },
+        alerts.filter((a) => !claimed.has(a.key)).map(contentOf),
+        { alerts: alerts.length, opened, httpStatus, requestId },
       );
-      const claimed = new Set(result.claimed);
       const repeated = new Map(result.repeated.map((r) => [r.dedup_key, r.incident_id]));
-      let opened = 0;
       for (const alert of ordered) {
         if (claimed.has(alert.key)) {
-          await openIncident(trx, integration, alert, ctx, ids.get(alert.key));
-          state.outcome.opened++;
-          opened++;
           noteIncident(state, ids.get(alert.key)!);
-          state.firing.push(alert.key);
         } else if (repeated.has(alert.key)) {
           state.outcome.updated++;
           noteIncident(state, repeated.get(alert.key)!);
           state.firing.push(alert.key);
         } else {
-          // Fired again after a resolve, or claimed by a concurrent post since the statement began.
+          // Fired again after a resolve, or claimed by a concurrent post since the claim.
           await repo.lockKey(trx, integration.id, lockKeyOf(alert));
           const existing = await repo.findAlert(trx, integration.id, alert.key);
           await decideAlert(trx, integration, alert, existing, raw, state, ctx, null);
