@@ -364,15 +364,6 @@ export async function recordEscalation(
   return row !== undefined;
 }
 
-export const firedThresholds = (db: Executor, clockIds: readonly string[]) =>
-  clockIds.length === 0
-    ? Promise.resolve([])
-    : db
-        .selectFrom('sla_clock_events')
-        .select(['clock_id', 'threshold'])
-        .where('clock_id', 'in', clockIds)
-        .execute();
-
 /** Tickets with a threshold due (for the sweep), oldest due first. */
 export const dueTickets = (db: Executor, now: Date, limit: number) =>
   db
