@@ -119,10 +119,6 @@ export function lockIncident(trx: Tx, scope: Scope, id: string) {
     .executeTakeFirst();
 }
 
-export function insertIncident(trx: Tx, values: Insertable<IncidentsTable>) {
-  return trx.insertInto('incidents').values(values).returning(COLUMNS).executeTakeFirstOrThrow();
-}
-
 /**
  * Inserts an incident and its first timeline entries in one statement (one round trip): the id is
  * chosen by the caller, so the entries need not wait for the row to come back.

@@ -136,9 +136,11 @@ export function createClockEngine({
     };
   }
 
+  const calendarOf = async (executor: Executor, calendarId: string) =>
+    calendarSpecOf((await repo.findCalendar(executor, calendarId))!);
+
   async function snapshotOf(executor: Executor, agreement: repo.AgreementRow): Promise<Snapshot> {
-    const calendar = await repo.findCalendar(executor, agreement.calendar_id);
-    return { terms: termsSnapshot(agreement), calendar: calendarSpecOf(calendar!) };
+    return { terms: termsSnapshot(agreement), calendar: await calendarOf(executor, agreement.calendar_id) };
   }
 
   /** The agreements that apply to a ticket now (SLA of its customer and service, else the default). */
@@ -215,7 +217,7 @@ export function createClockEngine({
           // The calendar is read only for a clock that starts now (known clocks carry their snapshot).
           let calendar = calendars.get(agreement.calendar_id);
           if (!calendar) {
-            calendar = calendarSpecOf((await repo.findCalendar(executor, agreement.calendar_id))!);
+            calendar = await calendarOf(executor, agreement.calendar_id);
             calendars.set(agreement.calendar_id, calendar);
           }
           const snapshot = { terms, calendar };
