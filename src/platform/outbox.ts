@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/db.ts';
+import { type AuditEntry, auditRow, writeAudit } from './audit.ts';
+import type { RequestContext } from './context.ts';
 
 export const OUTBOX_CHANNEL = 'tessera_outbox';
 
@@ -20,19 +22,47 @@ export async function emitEvents(trx: Executor, events: DomainEvent[]): Promise<
   if (events.length === 0) return;
   // One round trip: the insert and the NOTIFY (delivered by PostgreSQL only when the caller commits).
   await trx
-    .with('inserted', (db) =>
-      db.insertInto('outbox').values(
-        events.map((e) => ({
-          type: e.type,
-          aggregate_type: e.aggregateType,
-          aggregate_id: e.aggregateId,
-          customer_id: e.customerId ?? null,
-          payload: JSON.stringify(e.payload),
-        })),
-      ),
-    )
+    .with('inserted', (db) => db.insertInto('outbox').values(events.map(outboxRow)))
     .selectNoFrom(sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified'))
     .execute();
+}
+
+/**
+ * The audit entries of a change and its domain events in one statement (one round trip), inside the
+ * caller's transaction: `writeAudit` plus `emitEvents`.
+ */
+export async function auditAndEmit(
+  trx: Executor,
+  ctx: RequestContext,
+  entries: AuditEntry[],
+  events: DomainEvent[],
+): Promise<void> {
+  if (events.length === 0) {
+    if (entries.length === 1) return writeAudit(trx, ctx, entries[0]!);
+    if (entries.length > 1)
+      await trx
+        .insertInto('audit_log')
+        .values(entries.map((e) => auditRow(ctx, e)))
+        .execute();
+    return;
+  }
+  const emitted = trx.with('inserted', (db) => db.insertInto('outbox').values(events.map(outboxRow)));
+  const notify = sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified');
+  if (entries.length === 0) return void (await emitted.selectNoFrom(notify).execute());
+  await emitted
+    .with('audited', (db) => db.insertInto('audit_log').values(entries.map((e) => auditRow(ctx, e))))
+    .selectNoFrom(notify)
+    .execute();
+}
+
+function outboxRow(e: DomainEvent) {
+  return {
+    type: e.type,
+    aggregate_type: e.aggregateType,
+    aggregate_id: e.aggregateId,
+    customer_id: e.customerId ?? null,
+    payload: JSON.stringify(e.payload),
+  };
 }
 
 export const emitEvent = (trx: Executor, event: DomainEvent) => emitEvents(trx, [event]);

@@ -120,21 +120,28 @@ export function lockIncident(trx: Tx, scope: Scope, id: string) {
 }
 
 /**
- * Inserts an incident and its first timeline entries in one statement (one round trip): the id is
- * chosen by the caller, so the entries need not wait for the row to come back.
+ * Inserts incidents and their first timeline entries in one statement (one round trip): ids are
+ * chosen by the caller, so the entries need not wait for the rows to come back. Returns the rows in
+ * the order given.
  */
-export function insertIncidentWithEvents(
+export async function insertIncidentsWithEvents(
   trx: Tx,
-  values: Insertable<IncidentsTable> & { id: string },
+  rows: (Insertable<IncidentsTable> & { id: string })[],
   ctx: RequestContext,
-  events: TimelineEntry[],
-) {
-  return trx
-    .with('timeline', (db) => db.insertInto('incident_events').values(eventValues(values.id, ctx, events)))
-    .insertInto('incidents')
-    .values(values)
-    .returning(COLUMNS)
-    .executeTakeFirstOrThrow();
+  timelines: TimelineEntry[][],
+): Promise<IncidentRecord[]> {
+  const entries = rows.flatMap((row, i) => eventValues(row.id, ctx, timelines[i] ?? []));
+  const inserted =
+    entries.length > 0
+      ? await trx
+          .with('timeline', (db) => db.insertInto('incident_events').values(entries))
+          .insertInto('incidents')
+          .values(rows)
+          .returning(COLUMNS)
+          .execute()
+      : await trx.insertInto('incidents').values(rows).returning(COLUMNS).execute();
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  return rows.map((r) => byId.get(r.id)!);
 }
 
 export function updateIncident(trx: Tx, id: string, values: Updateable<IncidentsTable>) {

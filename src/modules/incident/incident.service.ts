@@ -6,7 +6,7 @@ import type { IncidentsTable, Level, Priority } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import { type RequestContext, type Scope, scopeOf, unscoped } from '../../platform/context.ts';
 import { checkVersion } from '../../platform/errors.ts';
-import { type DomainEvent, emitEvents } from '../../platform/outbox.ts';
+import { auditAndEmit, type DomainEvent } from '../../platform/outbox.ts';
 import type { Page } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
 import { customerVisible, groupInfo, isGroupMember, personInfo } from '../directory/index.ts';
@@ -116,74 +116,121 @@ export function createIncidentService({ db }: { db: Database }) {
     input: IncidentCreate,
     options: { trx?: Tx; source?: string; customerKnown?: boolean; id?: string } = {},
   ): Promise<Incident> {
+    const { id, ...rest } = options;
+    const [incident] = await createMany(ctx, [input], { ...rest, ...(id ? { ids: [id] } : {}) });
+    return incident!;
+  }
+
+  /**
+   * Creates several incidents in one transaction with one read of the settings, one routing lookup
+   * per distinct routing criteria and one statement for the rows, one for audit and events: the
+   * batch form of `create` (monitoring intake opens a batch of posts' incidents at once). `ids`:
+   * the new incidents' ids, in the order of `inputs`; `requestIds`: the request behind each (for the
+   * audit log, when they differ from the context's). All or none are created.
+   */
+  async function createMany(
+    ctx: RequestContext,
+    inputs: IncidentCreate[],
+    options: {
+      trx?: Tx;
+      source?: string;
+      customerKnown?: boolean;
+      ids?: string[];
+      requestIds?: (string | null)[];
+    } = {},
+  ): Promise<Incident[]> {
+    if (inputs.length === 0) return [];
     const scope = scopeOf(ctx);
     // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
     const ex: Executor = options.trx ?? db;
-    if (!options.customerKnown && !(await customerVisible(ex, scope, input.customerId)))
-      throw E.unknownCustomer(input.customerId);
-    await checkRequester(ex, input.customerId, input.requesterId);
-    await checkCategory(ex, input.category);
+    const once = new Map<string, Promise<unknown>>();
+    const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => {
+      let hit = once.get(key) as Promise<T> | undefined;
+      if (!hit) {
+        hit = load();
+        once.set(key, hit);
+      }
+      return hit;
+    };
     const { matrix } = await settings(ex);
-    const impact = input.impact ?? 'medium';
-    const urgency = input.urgency ?? 'medium';
-    const decided = decidePriority(matrix, impact, urgency, input.priority, input.priorityReason);
-    const channel = input.channel ?? 'api';
-    let groupId = input.groupId ?? null;
-    let tier: number | null = null;
-    if (groupId) {
-      const group = await groupInfo(ex, groupId);
-      if (!group?.active) throw E.badGroup(`no active group ${groupId}`);
-      tier = group.tier;
-    } else {
-      groupId = await routeTicket(ex, {
-        customerId: input.customerId,
-        category: input.category ?? null,
-        serviceId: input.serviceId ?? null,
+    const rows: Parameters<typeof repo.insertIncidentsWithEvents>[1][number][] = [];
+    const timelines: repo.TimelineEntry[][] = [];
+    for (const [i, input] of inputs.entries()) {
+      if (
+        !options.customerKnown &&
+        !(await memo(`customer:${input.customerId}`, () => customerVisible(ex, scope, input.customerId)))
+      )
+        throw E.unknownCustomer(input.customerId);
+      await checkRequester(ex, input.customerId, input.requesterId);
+      if (input.category) await memo(`category:${input.category}`, () => checkCategory(ex, input.category));
+      const impact = input.impact ?? 'medium';
+      const urgency = input.urgency ?? 'medium';
+      const decided = decidePriority(matrix, impact, urgency, input.priority, input.priorityReason);
+      const channel = input.channel ?? 'api';
+      let groupId = input.groupId ?? null;
+      if (!groupId) {
+        const criteria = {
+          customerId: input.customerId,
+          category: input.category ?? null,
+          serviceId: input.serviceId ?? null,
+          channel,
+        };
+        groupId = await memo(`route:${JSON.stringify(criteria)}`, () => routeTicket(ex, criteria));
+      }
+      let tier: number | null = null;
+      if (groupId) {
+        const group = await memo(`group:${groupId}`, () => groupInfo(ex, groupId));
+        // A group the caller named must be active; one a routing rule chose is taken as it is.
+        if (input.groupId && !group?.active) throw E.badGroup(`no active group ${groupId}`);
+        tier = group?.tier ?? null;
+      }
+      rows.push({
+        id: options.ids?.[i] ?? randomUUID(),
+        source: options.source ?? null,
+        title: input.title,
+        description: input.description ?? '',
+        customer_id: input.customerId,
+        requester_id: input.requesterId ?? null,
         channel,
+        category: input.category ?? null,
+        service_id: input.serviceId ?? null,
+        impact,
+        urgency,
+        priority: decided.priority,
+        priority_overridden: decided.overridden,
+        priority_reason: decided.reason,
+        group_id: groupId,
+        tier,
+        group_assignments: groupId ? 1 : 0,
+        ...(input.reportedAt ? { reported_at: new Date(input.reportedAt) } : {}),
       });
-      if (groupId) tier = (await groupInfo(ex, groupId))?.tier ?? null;
+      timelines.push([
+        { type: 'created', visibility: 'public', data: { channel, priority: decided.priority, groupId } },
+      ]);
     }
     const run = <T>(work: (trx: Tx) => Promise<T>) =>
       options.trx ? work(options.trx) : inTransaction(db, work);
     const created = run(async (trx) => {
-      const row = await repo.insertIncidentWithEvents(
+      const inserted = await repo.insertIncidentsWithEvents(trx, rows, ctx, timelines);
+      const incidents = inserted.map(repo.toIncident);
+      await auditAndEmit(
         trx,
-        {
-          id: options.id ?? randomUUID(),
-          source: options.source ?? null,
-          title: input.title,
-          description: input.description ?? '',
-          customer_id: input.customerId,
-          requester_id: input.requesterId ?? null,
-          channel,
-          category: input.category ?? null,
-          service_id: input.serviceId ?? null,
-          impact,
-          urgency,
-          priority: decided.priority,
-          priority_overridden: decided.overridden,
-          priority_reason: decided.reason,
-          group_id: groupId,
-          tier,
-          group_assignments: groupId ? 1 : 0,
-          ...(input.reportedAt ? { reported_at: new Date(input.reportedAt) } : {}),
-        },
         ctx,
-        [{ type: 'created', visibility: 'public', data: { channel, priority: decided.priority, groupId } }],
+        incidents.map((incident, i) => ({
+          action: 'incident.create',
+          recordType: 'incident',
+          recordId: incident.id,
+          customerId: incident.customerId,
+          after: incident,
+          ...(options.requestIds ? { requestId: options.requestIds[i] ?? null } : {}),
+        })),
+        inserted.map((row) => eventOf('incident.created', row)),
       );
-      const incident = repo.toIncident(row);
-      await writeAudit(trx, ctx, {
-        action: 'incident.create',
-        recordType: 'incident',
-        recordId: row.id,
-        customerId: row.customer_id,
-        after: incident,
-      });
-      await emitEvents(trx, [eventOf('incident.created', row)]);
-      return incident;
+      return incidents;
     });
     return created.catch((err) => {
-      if (isForeignKeyViolation(err, 'incidents_service_fk')) throw E.unknownService(input.serviceId ?? '');
+      if (isForeignKeyViolation(err, 'incidents_service_fk'))
+        throw E.unknownService(inputs.find((i) => i.serviceId)?.serviceId ?? '');
       throw err;
     });
   }
@@ -294,17 +341,23 @@ export function createIncidentService({ db }: { db: Database }) {
       await decided.after?.(trx, after);
       await repo.appendEvents(trx, id, ctx, decided.timeline);
       const incident = repo.toIncident(after);
-      await writeAudit(trx, ctx, {
-        action: `incident.${action}`,
-        recordType: 'incident',
-        recordId: id,
-        customerId: after.customer_id,
-        before: repo.toIncident(before),
-        after: incident,
-      });
       const events = [...(decided.extraEvents ?? [])];
       if (decided.event) events.unshift(eventOf(decided.event, after, { action }));
-      await emitEvents(trx, events);
+      await auditAndEmit(
+        trx,
+        ctx,
+        [
+          {
+            action: `incident.${action}`,
+            recordType: 'incident',
+            recordId: id,
+            customerId: after.customer_id,
+            before: repo.toIncident(before),
+            after: incident,
+          },
+        ],
+        events,
+      );
       return incident;
     });
   }
@@ -922,6 +975,7 @@ export function createIncidentService({ db }: { db: Database }) {
 
   return {
     create,
+    createMany,
     get,
     list,
     update,

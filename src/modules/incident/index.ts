@@ -5,7 +5,7 @@ import { createIncidentConfigService, createIncidentService } from './incident.s
 import { incidentConfigRoutes } from './incident-config.routes.ts';
 
 export type { HistoryState, IncidentHistory } from './history.ts';
-export type { Incident } from './incident.schemas.ts';
+export type { Incident, IncidentCreate } from './incident.schemas.ts';
 export { categoryExists, createIncidentService, type IncidentService } from './incident.service.ts';
 
 /** Incidents: lifecycle, timeline, attachments, major incidents, statistics, call-back confirmations. */
