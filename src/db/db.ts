@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type RawBuilder, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.ts';
 
@@ -20,8 +20,32 @@ const typeParsers = {
   },
 };
 
+const PREPARED = '/* prepared:';
+
+/**
+ * Marks a hot statement to be prepared once per connection under `name` (parsed and planned once;
+ * PostgreSQL keeps a generic plan after a few executions) instead of being parsed and planned on
+ * every execution: put it first in a `sql` template. For statements whose text never varies (the
+ * values all parameters) and whose result columns are listed, not `*`, so that a migration cannot
+ * change the result type of a statement that a running process holds prepared.
+ */
+export const prepared = (name: string): RawBuilder<unknown> => sql.raw(`${PREPARED}${name} */ `);
+
+/** A pg client that runs statements marked by `prepared` as named prepared statements. */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query overloads
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && config.startsWith(PREPARED)) {
+      const name = config.slice(PREPARED.length, config.indexOf(' */'));
+      return super.query({ name, text: config, values }, callback);
+    }
+    return super.query(config, values, callback);
+  }
+}
+
 export function createPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString,
     max,
     types: typeParsers,
