@@ -1,5 +1,5 @@
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
-import type { Executor, Tx } from '../../db/db.ts';
+import { type Executor, prepared, type Tx } from '../../db/db.ts';
 import type { AlertsTable, IntegrationDeliveriesTable, IntegrationsTable } from '../../db/schema.ts';
 import { type PageQuery, paginate } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
@@ -105,38 +105,25 @@ export interface AlertContent {
   ends_at: string | null;
 }
 
-export type LockedAlertRow = AlertRow & { repeated: boolean; all_plain: boolean };
+export type LockedAlertRow = AlertRow & { repeated: boolean };
 
 /**
- * One statement for the common case of a post: locks the existing alerts of `keys` (in dedup key
- * order, so concurrent posts lock rows in one order) and counts those of `repeats` that are not
- * resolved as plain repeats (repeat_count + 1, last_seen_at, content refreshed). Returns the locked
- * rows as they were before the update, each with `repeated`.
- *
- * With `allOrNothing` (a statement run outside a transaction): the repeats are counted only when
- * every one of the post's `allOrNothing.alerts` alerts is such a repeat, and then the accepted
- * delivery is logged in the same statement; otherwise nothing is written (`all_plain` false).
+ * For the general way, under the post's advisory locks: locks the existing alerts of `keys` (in
+ * dedup key order, so concurrent posts lock rows in one order) and counts those of `repeats` that
+ * are not resolved as plain repeats (repeat_count + 1, last_seen_at, content refreshed). Returns the
+ * locked rows as they were before the update, each with `repeated`.
  */
 export async function recordRepeats(
   db: Executor,
   integrationId: string,
   keys: string[],
   repeats: AlertContent[],
-  allOrNothing?: { alerts: number; httpStatus: number; requestId: string | null },
 ): Promise<LockedAlertRow[]> {
-  const values = JSON.stringify(repeats);
-  const guard = allOrNothing ? sql`AND (SELECT all_plain FROM ok)` : sql``;
-  const delivery = allOrNothing
-    ? sql`, delivered AS (
-        INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
-        SELECT ${integrationId}, 'accepted', ${allOrNothing.httpStatus}, ${allOrNothing.alerts}, 0, NULL, ${allOrNothing.requestId}
-        FROM ok WHERE ok.all_plain
-      )`
-    : sql``;
   const result = await sql<LockedAlertRow>`
     WITH v AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${values}::jsonb) AS v(dedup_key text, severity text, summary text,
-        description text, labels jsonb, ci_hint text, service_hint text, links jsonb, ends_at timestamptz)
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(repeats)}::jsonb) AS v(dedup_key text, severity text,
+        summary text, description text, labels jsonb, ci_hint text, service_hint text, links jsonb,
+        ends_at timestamptz)
     ),
     cur AS MATERIALIZED (
       SELECT a.* FROM alerts a
@@ -144,27 +131,94 @@ export async function recordRepeats(
       ORDER BY a.dedup_key
       FOR NO KEY UPDATE
     ),
-    plain AS MATERIALIZED (
-      SELECT cur.id, v.* FROM cur JOIN v ON v.dedup_key = cur.dedup_key WHERE cur.status <> 'resolved'
-    ),
-    ok AS (SELECT (SELECT count(*) FROM plain) = ${allOrNothing?.alerts ?? -1} AS all_plain),
     upd AS (
       UPDATE alerts a SET
         repeat_count = a.repeat_count + 1, last_seen_at = now(),
-        severity = p.severity, summary = p.summary, description = p.description, labels = p.labels,
-        ci_hint = p.ci_hint, service_hint = p.service_hint, links = p.links, ends_at = p.ends_at
-      FROM plain p
-      WHERE a.id = p.id ${guard}
+        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
+        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
+      WHERE a.id = cur.id AND cur.status <> 'resolved'
       RETURNING a.id
-    )${delivery}
-    SELECT cur.*, cur.id IN (SELECT id FROM upd) AS repeated, (SELECT all_plain FROM ok) AS all_plain
-    FROM cur`.execute(db);
+    )
+    SELECT cur.*, cur.id IN (SELECT id FROM upd) AS repeated FROM cur`.execute(db);
   return result.rows;
 }
 
 /**
- * `recordRepeats` with `allOrNothing` for a post of one alert, in a statement simple enough to plan
- * quickly: the repeat counted and the delivery logged, or nothing written and undefined returned.
+ * Repeats of several posts, as aggregated by `repeatAndLog`: an identity named by n of them counts
+ * n times, with the content of the last. Each row's `seq` is its place in the list.
+ */
+const repeatValues = (repeats: AlertContent[]) =>
+  sql`(
+    SELECT DISTINCT ON (dedup_key) *, count(*) OVER (PARTITION BY dedup_key) AS n
+    FROM jsonb_to_recordset(${JSON.stringify(repeats.map((r, seq) => ({ ...r, seq })))}::jsonb) AS v(
+      dedup_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
+      service_hint text, links jsonb, ends_at timestamptz, seq int)
+    ORDER BY dedup_key, seq DESC
+  )`;
+
+/** The delivery lines of a batch of posts, in their order. */
+const deliveryValues = (integrationId: string, deliveries: DeliveryLine[]) =>
+  sql`
+    SELECT ${integrationId}::uuid, 'accepted', d.http_status, d.alerts, d.opened, NULL::text, d.request_id
+    FROM jsonb_to_recordset(${JSON.stringify(
+      deliveries.map((d, seq) => ({
+        seq,
+        alerts: d.alerts,
+        opened: d.opened,
+        http_status: d.httpStatus,
+        request_id: d.requestId,
+      })),
+    )}::jsonb) AS d(seq int, alerts int, opened int, http_status int, request_id text)
+    ORDER BY d.seq`;
+
+/**
+ * One statement, run outside a transaction, for a batch of posts whose alerts all fire again:
+ * counts every one of `repeats` as a plain repeat (rows locked in dedup key order) and logs a
+ * delivery per post, when every alert is such a repeat; otherwise writes nothing and returns null
+ * (an alert resolved or gone meanwhile: the caller takes the posts the claim way).
+ */
+export async function recordRepeatsOfPosts(
+  db: Executor,
+  integrationId: string,
+  repeats: AlertContent[],
+  deliveries: DeliveryLine[],
+): Promise<{ dedup_key: string; incident_id: string }[] | null> {
+  const result = await sql<{
+    dedup_key: string;
+    incident_id: string;
+    all_plain: boolean;
+  }>`${prepared('intake_repeats')}
+    WITH v AS MATERIALIZED ${repeatValues(repeats)},
+    cur AS MATERIALIZED (
+      SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+      ORDER BY a.dedup_key
+      FOR NO KEY UPDATE
+    ),
+    ok AS (
+      SELECT (SELECT count(*) FROM cur WHERE status <> 'resolved') = (SELECT count(*) FROM v) AS all_plain
+    ),
+    upd AS (
+      UPDATE alerts a SET
+        repeat_count = a.repeat_count + v.n, last_seen_at = now(),
+        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
+        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
+      WHERE a.id = cur.id AND (SELECT all_plain FROM ok)
+    ),
+    delivered AS (
+      INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
+      SELECT * FROM (${deliveryValues(integrationId, deliveries)}) AS lines WHERE (SELECT all_plain FROM ok)
+    )
+    SELECT cur.dedup_key, cur.incident_id, (SELECT all_plain FROM ok) AS all_plain FROM cur`.execute(db);
+  const rows = result.rows;
+  return rows.length > 0 && rows[0]!.all_plain ? rows : null;
+}
+
+/**
+ * `recordRepeatsOfPosts` for one post of one alert, in a statement simple enough to plan quickly:
+ * the repeat counted and the delivery logged, or nothing written and undefined returned.
  */
 export async function recordSingleRepeat(
   db: Executor,
@@ -172,7 +226,7 @@ export async function recordSingleRepeat(
   repeat: AlertContent,
   delivery: { httpStatus: number; requestId: string | null },
 ): Promise<{ incident_id: string } | undefined> {
-  const result = await sql<{ incident_id: string }>`
+  const result = await sql<{ incident_id: string }>`${prepared('intake_single_repeat')}
     WITH upd AS (
       UPDATE alerts SET
         repeat_count = repeat_count + 1, last_seen_at = now(),
@@ -191,11 +245,12 @@ export async function recordSingleRepeat(
 }
 
 /**
- * The first statement of a post of firing alerts, inside its transaction: claims the identities
- * that have no row yet (inserted in dedup key order, `ON CONFLICT DO NOTHING`, with the incident id
- * the caller will open, the foreign key being checked at commit; a concurrent post inserting the
- * same identity makes this one wait for its end). Returns the keys claimed. Existing rows are not
- * touched, so nothing is locked that another post wants, but for new identities.
+ * The first statement of a batch of posts of firing alerts, inside its transaction: claims the
+ * identities that have no row yet (inserted in dedup key order, `ON CONFLICT DO NOTHING`, with the
+ * incident id the caller will open, the foreign key being checked at commit; a concurrent batch
+ * inserting the same identity makes this one wait for its end). Each alert keeps the raw body of
+ * its post (`raws[post]`). Returns the keys claimed. Existing rows are not touched, so nothing is
+ * locked that another batch wants, but for new identities.
  */
 export async function claimNew(
   trx: Tx,
@@ -205,56 +260,62 @@ export async function claimNew(
     group_key: string | null;
     starts_at: string | null;
     incident_id: string;
+    post: number;
   })[],
-  raw: string,
+  raws: string[],
 ): Promise<string[]> {
-  const result = await sql<{ dedup_key: string }>`
+  const result = await sql<{ dedup_key: string }>`${prepared('intake_claim')}
     INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
       summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
     SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
-      description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${raw}::jsonb
+      description, labels, ci_hint, service_hint, links, starts_at, ends_at, (${raws}::text[])[post + 1]::jsonb
     FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
       group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
-      service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid)
+      service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int)
     ORDER BY dedup_key
     ON CONFLICT (integration_id, dedup_key) DO NOTHING
     RETURNING dedup_key`.execute(trx);
   return result.rows.map((r) => r.dedup_key);
 }
 
+/** One post's line in the delivery log. */
+export interface DeliveryLine {
+  alerts: number;
+  opened: number;
+  httpStatus: number;
+  requestId: string | null;
+}
+
 /**
- * The last statement of a post of firing alerts, just before the commit (so that the rows stay
- * locked only briefly): counts those of `repeats` that are not resolved as plain repeats (rows
- * locked in dedup key order) and logs the delivery. Returns the repeated identities with their
- * incident, and the delivery id; identities not repeated (resolved, or claimed by a post that
- * committed after the claim) are the caller's to decide.
+ * The last statement of a batch of posts of firing alerts, just before the commit (so that the rows
+ * stay locked only briefly): counts `repeats` of alerts that are not resolved as plain repeats (rows
+ * locked in dedup key order; an identity named by n posts of the batch counts n times, with the
+ * content of the last) and logs one delivery per post. Returns the repeated identities with their
+ * incident, and the delivery ids in the order of `deliveries`; identities not repeated (resolved,
+ * or claimed by a batch that committed after the claim) are the caller's to decide.
  */
 export async function repeatAndLog(
   trx: Tx,
   integrationId: string,
   repeats: AlertContent[],
-  delivery: { alerts: number; opened: number; httpStatus: number; requestId: string | null },
-): Promise<{ repeated: { dedup_key: string; incident_id: string }[]; deliveryId: number }> {
+  deliveries: DeliveryLine[],
+): Promise<{ repeated: { dedup_key: string; incident_id: string }[]; deliveryIds: number[] }> {
   const result = await sql<{
     kind: 'repeated' | 'delivery';
     dedup_key: string | null;
     incident_id: string | null;
     delivery_id: number | null;
-  }>`
-    WITH v AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(repeats)}::jsonb) AS v(dedup_key text, severity text,
-        summary text, description text, labels jsonb, ci_hint text, service_hint text, links jsonb,
-        ends_at timestamptz)
-    ),
+  }>`${prepared('intake_repeat_and_log')}
+    WITH v AS MATERIALIZED ${repeatValues(repeats)},
     cur AS MATERIALIZED (
       SELECT a.id, a.dedup_key, a.status FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key = ANY(${repeats.map((r) => r.dedup_key)}::text[])
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
       ORDER BY a.dedup_key
       FOR NO KEY UPDATE
     ),
     upd AS (
       UPDATE alerts a SET
-        repeat_count = a.repeat_count + 1, last_seen_at = now(),
+        repeat_count = a.repeat_count + v.n, last_seen_at = now(),
         severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
         ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
       FROM cur JOIN v ON v.dedup_key = cur.dedup_key
@@ -263,17 +324,18 @@ export async function repeatAndLog(
     ),
     delivered AS (
       INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
-      VALUES (${integrationId}, 'accepted', ${delivery.httpStatus}, ${delivery.alerts}, ${delivery.opened},
-        NULL, ${delivery.requestId})
+      ${deliveryValues(integrationId, deliveries)}
       RETURNING id
     )
     SELECT 'repeated' AS kind, dedup_key, incident_id, NULL::bigint AS delivery_id FROM upd
     UNION ALL SELECT 'delivery', NULL, NULL, id FROM delivered`.execute(trx);
-  const out = { repeated: [] as { dedup_key: string; incident_id: string }[], deliveryId: 0 };
+  const out = { repeated: [] as { dedup_key: string; incident_id: string }[], deliveryIds: [] as number[] };
   for (const r of result.rows) {
     if (r.kind === 'repeated') out.repeated.push({ dedup_key: r.dedup_key!, incident_id: r.incident_id! });
-    else out.deliveryId = r.delivery_id!;
+    else out.deliveryIds.push(Number(r.delivery_id));
   }
+  // Ids are drawn in insertion order (the order of `deliveries`).
+  out.deliveryIds.sort((a, b) => a - b);
   return out;
 }
 

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../platform/context.ts';
 import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
 import type { PageQuery } from '../../platform/paging.ts';
 import { customerVisible, groupInfo } from '../directory/index.ts';
-import { categoryExists, createIncidentService } from '../incident/index.ts';
+import { categoryExists, createIncidentService, type IncidentCreate } from '../incident/index.ts';
 import { serviceByCode, serviceExists } from '../sla/index.ts';
 import * as repo from './integrations.repository.ts';
 import type { IntegrationCreate, IntegrationPatch } from './integrations.schemas.ts';
@@ -47,6 +47,15 @@ export interface IntakeOutcome {
   ignored: number;
   incidentIds: string[];
 }
+
+/**
+ * Batches that may run at once in each lane of an integration (each holds a pool connection): two
+ * keep the database busy while the next batch queues; more make smaller batches, which cost more
+ * per post (measured with bench/intake: three and four lanes did worse than two).
+ */
+const LANE_BATCHES = 2;
+/** A batch takes waiting posts up to this many alerts (a larger post goes alone). */
+const BATCH_ALERTS = 1000;
 
 const hintKey = (integrationId: string, key: string) => `${integrationId}\n${key}`;
 const HINT_MAX = 200_000;
@@ -249,19 +258,19 @@ export function createIntegrationService({ db }: { db: Database }) {
       .slice(0, 20000);
   }
 
-  async function openIncident(
+  /** Opens the incidents of new alerts (`id` chosen by the caller), in one go. */
+  async function openIncidents(
     trx: Tx,
     integration: repo.IntegrationRow,
-    alert: NormalizedAlert,
-    ctx: RequestContext,
-    id?: string,
+    items: { alert: NormalizedAlert; id: string; requestId: string | null }[],
   ) {
-    const mapping =
-      { ...DEFAULT_SEVERITY_MAP, ...integration.severity_map }[alert.severity] ?? DEFAULT_SEVERITY_MAP.medium;
-    const routed = await applyRules(trx, integration, alert);
-    const incident = await incidents.create(
-      ctx,
-      {
+    if (items.length === 0) return;
+    const severityMap = { ...DEFAULT_SEVERITY_MAP, ...integration.severity_map };
+    const inputs: IncidentCreate[] = [];
+    for (const { alert } of items) {
+      const mapping = severityMap[alert.severity] ?? DEFAULT_SEVERITY_MAP.medium;
+      const routed = await applyRules(trx, integration, alert);
+      inputs.push({
         title: alert.summary.slice(0, 300),
         description: describe(alert, routed.ci),
         customerId: integration.customer_id,
@@ -272,10 +281,15 @@ export function createIntegrationService({ db }: { db: Database }) {
         ...(routed.serviceId ? { serviceId: routed.serviceId } : {}),
         ...(routed.groupId ? { groupId: routed.groupId } : {}),
         ...(alert.startsAt ? { reportedAt: alert.startsAt } : {}),
-      },
-      { trx, source: integration.type, customerKnown: true, ...(id ? { id } : {}) },
-    );
-    return incident.id;
+      });
+    }
+    await incidents.createMany(contextOf(integration, items[0]!.requestId), inputs, {
+      trx,
+      source: integration.type,
+      customerKnown: true,
+      ids: items.map((i) => i.id),
+      requestIds: items.map((i) => i.requestId),
+    });
   }
 
   /** The raw payload kept with new or changed alerts: the body as sent, bounded. */
@@ -367,7 +381,8 @@ export function createIntegrationService({ db }: { db: Database }) {
         }
       }
       if (!incidentId) {
-        incidentId = await openIncident(trx, integration, alert, ctx);
+        incidentId = randomUUID();
+        await openIncidents(trx, integration, [{ alert, id: incidentId, requestId: ctx.requestId }]);
         outcome.opened++;
       } else {
         outcome.updated++;
@@ -441,26 +456,74 @@ export function createIntegrationService({ db }: { db: Database }) {
     }
   }
 
+  /** A post of firing alerts waiting in its integration's lane. */
+  interface Post {
+    integration: repo.IntegrationRow;
+    alerts: NormalizedAlert[];
+    body: string;
+    requestId: string | null;
+    resolve: (outcome: IntakeOutcome) => void;
+    reject: (err: unknown) => void;
+  }
+  /**
+   * Per integration and way: posts of firing alerts waiting, and the batches running. The `repeat`
+   * lane takes posts whose every alert this process last saw firing (a hint), the `claim` lane the
+   * others, so that plain repeats (one statement) never wait behind the transactions that open
+   * incidents.
+   */
+  type LaneKind = 'repeat' | 'claim';
+  const lanes = new Map<string, { integrationId: string; kind: LaneKind; queue: Post[]; running: number }>();
+
+  const contextOf = (integration: repo.IntegrationRow, requestId: string | null): RequestContext => ({
+    actor: {
+      keyId: null,
+      name: `integration ${integration.name}`,
+      role: 'integration',
+      customerId: integration.customer_id,
+    },
+    requestId,
+  });
+  const newState = (alerts: number): PostState => ({
+    outcome: { alerts, opened: 0, updated: 0, resolved: 0, ignored: 0, incidentIds: [] },
+    firing: [],
+    resolved: [],
+  });
+  const finish = (integration: repo.IntegrationRow, state: PostState) => {
+    for (const key of state.firing) rememberFiring(integration.id, key);
+    for (const key of state.resolved) firingHint.delete(hintKey(integration.id, key));
+    return state.outcome;
+  };
+  const httpStatusOf = (integration: repo.IntegrationRow) => (integration.type === 'pagerduty' ? 202 : 200);
+  const byKey = (a: NormalizedAlert, b: NormalizedAlert) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+  /**
+   * Locks are taken in one order within each way, but a transaction may lock late (a row resolved
+   * or claimed meanwhile): a deadlock that PostgreSQL breaks is retried from the start.
+   */
+  async function retryingDeadlocks<T>(work: (trx: Tx) => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await inTransaction(db, work);
+      } catch (err) {
+        if (tries >= 3 || (err as { code?: string }).code !== '40P01') throw err;
+      }
+    }
+  }
+
   /**
    * Records a payload's alerts in one transaction: a new identity opens an incident; a repeat only
    * counts; a resolve resolves the alert and, with autoResolve, the incident once all its alerts are
    * resolved; a trigger after a resolve reopens the incident inside the flap window or opens a new
    * one after it; an acknowledge sets the incident's first response. Identities are scoped by the
-   * integration, and simultaneous posts of one new identity open one incident.
+   * integration, and simultaneous posts of one new identity open one incident. The promise settles
+   * after the commit.
    *
-   * Three ways through, by what the post holds (the outcome is the same; only the cost differs):
-   * 1. Only firing alerts that this process last saw firing (a hint): one statement outside a
-   *    transaction counts them as repeats and logs the delivery, or writes nothing if any of them
-   *    is not a plain repeat after all (then 2 or 3).
-   * 2. Only firing alerts, one incident per alert: a transaction whose first statement claims the
-   *    new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent post of the same
-   *    identity waits, then finds it taken); then an incident per claimed identity (the alert's
-   *    foreign key is checked at commit); last, one statement counts the plain repeats and logs the
-   *    delivery, so their rows stay locked only until the commit. What is neither (fired again
-   *    after a resolve, taken meanwhile) goes the per-alert way of 3.
-   * 3. Anything else (resolves, acknowledges, grouping by group, an identity named twice): advisory
-   *    locks per identity (or group) taken in one order, the plain repeats counted in one
-   *    statement, then alert by alert.
+   * Posts of firing alerts only, one incident per alert (the bulk of monitoring traffic: senders
+   * re-send whole groups on every interval) go through their integration's lane: while the lane's
+   * batches are busy, posts queue, and the next batch takes them all (group commit: one transaction,
+   * a few statements, one commit for many posts; under light load a batch is one post). Anything else
+   * (resolves, acknowledges, grouping by group, an identity named twice) takes the general way, a
+   * transaction of its own.
    */
   async function ingest(
     integration: repo.IntegrationRow,
@@ -468,170 +531,268 @@ export function createIntegrationService({ db }: { db: Database }) {
     body: string,
     requestId: string | null,
   ): Promise<IntakeOutcome> {
-    const ctx: RequestContext = {
-      actor: {
-        keyId: null,
-        name: `integration ${integration.name}`,
-        role: 'integration',
-        customerId: integration.customer_id,
-      },
-      requestId,
-    };
-    const httpStatus = integration.type === 'pagerduty' ? 202 : 200;
+    const distinct = new Set(alerts.map((a) => a.key)).size === alerts.length;
+    if (distinct && integration.grouping !== 'group' && alerts.every((a) => a.status === 'firing')) {
+      return new Promise((resolve, reject) => {
+        const hinted = alerts.every((a) => firingHint.has(hintKey(integration.id, a.key)));
+        enqueue(hinted ? 'repeat' : 'claim', [{ integration, alerts, body, requestId, resolve, reject }]);
+      });
+    }
+    const state = await retryingDeadlocks((trx) => generalPath(trx, integration, alerts, body, requestId));
+    return finish(integration, state);
+  }
+
+  function enqueue(kind: LaneKind, posts: Post[]) {
+    const integrationId = posts[0]!.integration.id;
+    const id = `${kind}:${integrationId}`;
+    let lane = lanes.get(id);
+    if (!lane) {
+      lane = { integrationId, kind, queue: [], running: 0 };
+      lanes.set(id, lane);
+    }
+    lane.queue.push(...posts);
+    pump(id);
+  }
+
+  /** Starts batches of a lane's waiting posts while fewer than LANE_BATCHES run. */
+  function pump(id: string) {
+    const lane = lanes.get(id);
+    if (!lane) return;
+    while (lane.running < LANE_BATCHES && lane.queue.length > 0) {
+      const batch: Post[] = [];
+      let size = 0;
+      while (
+        lane.queue.length > 0 &&
+        (batch.length === 0 || size + lane.queue[0]!.alerts.length <= BATCH_ALERTS)
+      ) {
+        const post = lane.queue.shift()!;
+        size += post.alerts.length;
+        batch.push(post);
+      }
+      lane.running++;
+      const run = lane.kind === 'repeat' ? repeatBatch(batch) : claimBatch(batch);
+      void run.finally(() => {
+        lane.running--;
+        if (lane.running === 0 && lane.queue.length === 0) lanes.delete(id);
+        else pump(id);
+      });
+    }
+  }
+
+  /**
+   * A batch of the repeat lane: one statement outside a transaction counts every alert as a repeat
+   * and logs a delivery per post, or writes nothing if any alert is not a plain repeat after all (a
+   * resolve taken by another process, say); then the posts go to the claim lane.
+   */
+  async function repeatBatch(batch: Post[]) {
+    const integration = batch[batch.length - 1]!.integration;
+    let states: PostState[] | null;
+    try {
+      states = await tryRepeats(integration, batch);
+    } catch (err) {
+      for (const post of batch) post.reject(err);
+      return;
+    }
+    if (states) {
+      for (const [i, post] of batch.entries()) post.resolve(states[i]!.outcome);
+      return;
+    }
+    enqueue('claim', batch);
+  }
+
+  /** The repeat statement of a batch whose every alert is hinted firing; null when it wrote nothing. */
+  async function tryRepeats(integration: repo.IntegrationRow, batch: Post[]): Promise<PostState[] | null> {
+    const httpStatus = httpStatusOf(integration);
+    if (batch.length === 1 && batch[0]!.alerts.length === 1) {
+      const [post] = batch as [Post];
+      const row = await repo.recordSingleRepeat(db, integration.id, contentOf(post.alerts[0]!), {
+        httpStatus,
+        requestId: post.requestId,
+      });
+      if (row) {
+        const state = newState(1);
+        state.outcome.updated = 1;
+        noteIncident(state, row.incident_id);
+        return [state];
+      }
+    } else {
+      const result = await repo.recordRepeatsOfPosts(
+        db,
+        integration.id,
+        batch.flatMap((p) => p.alerts.map(contentOf)),
+        batch.map((p) => ({ alerts: p.alerts.length, opened: 0, httpStatus, requestId: p.requestId })),
+      );
+      if (result) {
+        const incidentOf = new Map(result.map((r) => [r.dedup_key, r.incident_id]));
+        return batch.map((post) => {
+          const state = newState(post.alerts.length);
+          for (const a of [...post.alerts].sort(byKey)) noteIncident(state, incidentOf.get(a.key)!);
+          state.outcome.updated = post.alerts.length;
+          return state;
+        });
+      }
+    }
+    for (const post of batch) for (const a of post.alerts) firingHint.delete(hintKey(integration.id, a.key));
+    return null;
+  }
+
+  /** A batch of the claim lane; when a batch of several posts fails, each post is tried on its own. */
+  async function claimBatch(batch: Post[]) {
+    const integration = batch[batch.length - 1]!.integration;
+    try {
+      const states = await retryingDeadlocks((trx) => claimPath(trx, integration, batch));
+      for (const [i, post] of batch.entries()) post.resolve(finish(integration, states[i]!));
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      else for (const post of batch) await claimBatch([post]);
+    }
+  }
+
+  /**
+   * The claim way, for a batch of posts of firing alerts: a transaction whose first statement claims
+   * the new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent batch with the
+   * same identity waits, then finds it taken); then the
+   * claimed identities' incidents, all in one go (the alerts' foreign key is checked at commit);
+   * last, one statement counts the repeats and logs a delivery per post, so their rows stay locked
+   * only until the commit that follows. What is neither (fired again after a resolve, taken
+   * meanwhile) goes the per-alert way, post by post. An identity named by several posts of the
+   * batch is opened by the first and repeated by the others, as if they had come one by one.
+   */
+  async function claimPath(trx: Tx, integration: repo.IntegrationRow, posts: Post[]): Promise<PostState[]> {
+    const states = posts.map((p) => newState(p.alerts.length));
+    const firstPost = new Map<string, number>();
+    const alertOf = new Map<string, NormalizedAlert>();
+    for (const [i, post] of posts.entries())
+      for (const alert of post.alerts)
+        if (!firstPost.has(alert.key)) {
+          firstPost.set(alert.key, i);
+          alertOf.set(alert.key, alert);
+        }
+    const ids = new Map<string, string>();
+    const raws = posts.map((p) => rawOf(p.body));
+    const fresh = [...alertOf.values()].map((a) => {
+      ids.set(a.key, randomUUID());
+      return {
+        ...contentOf(a),
+        occurrence: a.occurrence,
+        group_key: a.groupKey,
+        starts_at: a.startsAt,
+        incident_id: ids.get(a.key)!,
+        post: firstPost.get(a.key)!,
+      };
+    });
+    const claimed = new Set(await repo.claimNew(trx, integration.id, fresh, raws));
+    const opening = [...claimed].sort().map((key) => ({
+      alert: alertOf.get(key)!,
+      id: ids.get(key)!,
+      requestId: posts[firstPost.get(key)!]!.requestId,
+    }));
+    await openIncidents(trx, integration, opening);
+    for (const { alert, id } of opening) {
+      const state = states[firstPost.get(alert.key)!]!;
+      state.outcome.opened++;
+      state.firing.push(alert.key);
+      noteIncident(state, id);
+    }
+    const opensOwn = (post: number, key: string) => claimed.has(key) && firstPost.get(key) === post;
+    // Repeats last, so that their rows are locked only until the commit that follows.
+    const repeats = posts.flatMap((p, i) => p.alerts.filter((a) => !opensOwn(i, a.key)).map(contentOf));
+    const httpStatus = httpStatusOf(integration);
+    const result = await repo.repeatAndLog(
+      trx,
+      integration.id,
+      repeats,
+      posts.map((p, i) => ({
+        alerts: p.alerts.length,
+        opened: states[i]!.outcome.opened,
+        httpStatus,
+        requestId: p.requestId,
+      })),
+    );
+    const repeated = new Map(result.repeated.map((r) => [r.dedup_key, r.incident_id]));
+    for (const [i, post] of posts.entries()) {
+      const state = states[i]!;
+      const opened = state.outcome.opened;
+      const ctx = contextOf(integration, post.requestId);
+      const raw = raws[i]!;
+      for (const alert of [...post.alerts].sort(byKey)) {
+        if (opensOwn(i, alert.key)) continue;
+        if (repeated.has(alert.key)) {
+          state.outcome.updated++;
+          noteIncident(state, repeated.get(alert.key)!);
+          state.firing.push(alert.key);
+        } else {
+          // Fired again after a resolve, or claimed by a concurrent batch since the claim (or not
+          // there at all, when the hint was wrong): as the general way does it.
+          await repo.lockKey(trx, integration.id, alert.key);
+          const existing = await repo.findAlert(trx, integration.id, alert.key);
+          await decideAlert(trx, integration, alert, existing, raw, state, ctx, null);
+        }
+      }
+      if (state.outcome.opened !== opened)
+        await repo.setDeliveryOpened(trx, result.deliveryIds[i]!, state.outcome.opened);
+    }
+    return states;
+  }
+
+  /**
+   * The general way, for one post: advisory locks per identity (or group) taken in one order, the
+   * plain repeats counted in one statement, then alert by alert.
+   */
+  async function generalPath(
+    trx: Tx,
+    integration: repo.IntegrationRow,
+    alerts: NormalizedAlert[],
+    body: string,
+    requestId: string | null,
+  ): Promise<PostState> {
+    const ctx = contextOf(integration, requestId);
+    const raw = rawOf(body);
     const byGroup = integration.grouping === 'group';
     const lockKeyOf = (a: NormalizedAlert) => (byGroup && a.groupKey ? `group:${a.groupKey}` : a.key);
     const ordered = [...alerts].sort((a, b) => lockKeyOf(a).localeCompare(lockKeyOf(b)));
     const perKey = new Map<string, number>();
     for (const a of alerts) perKey.set(a.key, (perKey.get(a.key) ?? 0) + 1);
     const keys = [...perKey.keys()];
-    const allFiring = perKey.size === alerts.length && alerts.every((a) => a.status === 'firing');
-    const newState = (): PostState => ({
-      outcome: { alerts: alerts.length, opened: 0, updated: 0, resolved: 0, ignored: 0, incidentIds: [] },
-      firing: [],
-      resolved: [],
-    });
-    const finish = (state: PostState) => {
-      for (const key of state.firing) rememberFiring(integration.id, key);
-      for (const key of state.resolved) firingHint.delete(hintKey(integration.id, key));
-      return state.outcome;
-    };
-
-    // 1. Plain repeats only, outside a transaction.
-    if (allFiring && alerts.every((a) => firingHint.has(hintKey(integration.id, a.key)))) {
-      const delivery = { httpStatus, requestId };
-      if (alerts.length === 1) {
-        const row = await repo.recordSingleRepeat(db, integration.id, contentOf(alerts[0]!), delivery);
-        if (row)
-          return {
-            alerts: 1,
-            opened: 0,
-            updated: 1,
-            resolved: 0,
-            ignored: 0,
-            incidentIds: [row.incident_id],
-          };
-      } else {
-        const rows = await repo.recordRepeats(db, integration.id, keys, alerts.map(contentOf), {
-          ...delivery,
-          alerts: alerts.length,
-        });
-        if (rows[0]?.all_plain) {
-          const incidentOf = new Map(rows.map((r) => [r.dedup_key, r.incident_id]));
-          const state = newState();
-          for (const a of ordered) noteIncident(state, incidentOf.get(a.key)!);
-          return { ...state.outcome, updated: alerts.length };
-        }
-      }
-      for (const a of alerts) firingHint.delete(hintKey(integration.id, a.key));
-    }
-
-    const raw = rawOf(body);
-    // 2. Only firing alerts, one incident per alert: claim the new identities.
-    const claimPath = async (trx: Tx): Promise<PostState> => {
-      const state = newState();
-      const ids = new Map(alerts.map((a) => [a.key, randomUUID()]));
-      const claimed = new Set(
-        await repo.claimNew(
-          trx,
-          integration.id,
-          alerts.map((a) => ({
-            ...contentOf(a),
-            occurrence: a.occurrence,
-            group_key: a.groupKey,
-            starts_at: a.startsAt,
-            incident_id: ids.get(a.key)!,
-          })),
-          raw,
-        ),
-      );
-      for (const alert of ordered) {
-        if (!claimed.has(alert.key)) continue;
-        await openIncident(trx, integration, alert, ctx, ids.get(alert.key));
-        state.outcome.opened++;
-        state.firing.push(alert.key);
-      }
-      const opened = state.outcome.opened;
-      // Repeats last, so that their rows are locked only until the commit that follows.
-      const result = await repo.repeatAndLog(
-        trx,
-        integration.id,
-        alerts.filter((a) => !claimed.has(a.key)).map(contentOf),
-        { alerts: alerts.length, opened, httpStatus, requestId },
-      );
-      const repeated = new Map(result.repeated.map((r) => [r.dedup_key, r.incident_id]));
-      for (const alert of ordered) {
-        if (claimed.has(alert.key)) {
-          noteIncident(state, ids.get(alert.key)!);
-        } else if (repeated.has(alert.key)) {
-          state.outcome.updated++;
-          noteIncident(state, repeated.get(alert.key)!);
-          state.firing.push(alert.key);
-        } else {
-          // Fired again after a resolve, or claimed by a concurrent post since the claim.
-          await repo.lockKey(trx, integration.id, lockKeyOf(alert));
-          const existing = await repo.findAlert(trx, integration.id, alert.key);
-          await decideAlert(trx, integration, alert, existing, raw, state, ctx, null);
-        }
-      }
-      if (state.outcome.opened !== opened)
-        await repo.setDeliveryOpened(trx, result.deliveryId, state.outcome.opened);
-      return state;
-    };
-
-    // 3. The general way.
-    const lockKeys = [...new Set(alerts.map(lockKeyOf))];
+    const state = newState(alerts.length);
+    await repo.lockKeys(trx, integration.id, [...new Set(alerts.map(lockKeyOf))]);
+    const candidates = alerts.filter((a) => a.status === 'firing' && perKey.get(a.key) === 1);
+    const rows = new Map(
+      (await repo.recordRepeats(trx, integration.id, keys, candidates.map(contentOf))).map((r) => [
+        r.dedup_key,
+        r,
+      ]),
+    );
+    // New alerts are inserted with the delivery at the end (one statement), unless a later alert
+    // of the post could need to see them (grouping by group, an identity named twice).
     const deferInserts = !byGroup && perKey.size === alerts.length;
-    const generalPath = async (trx: Tx): Promise<PostState> => {
-      const state = newState();
-      await repo.lockKeys(trx, integration.id, lockKeys);
-      const candidates = alerts.filter((a) => a.status === 'firing' && perKey.get(a.key) === 1);
-      const rows = new Map(
-        (await repo.recordRepeats(trx, integration.id, keys, candidates.map(contentOf))).map((r) => [
-          r.dedup_key,
-          r,
-        ]),
-      );
-      // New alerts are inserted with the delivery at the end (one statement), unless a later alert
-      // of the post could need to see them (grouping by group, an identity named twice).
-      const deferred: Insertable<AlertsTable>[] = [];
-      const seen = new Set<string>();
-      for (const alert of ordered) {
-        const row = rows.get(alert.key);
-        if (row?.repeated && alert.status === 'firing' && perKey.get(alert.key) === 1) {
-          state.outcome.updated++;
-          noteIncident(state, row.incident_id);
-          state.firing.push(alert.key);
-          continue;
-        }
-        // The same identity again in this payload: as the alert before it left it.
-        const existing = seen.has(alert.key) ? await repo.findAlert(trx, integration.id, alert.key) : row;
-        seen.add(alert.key);
-        await decideAlert(trx, integration, alert, existing, raw, state, ctx, deferInserts ? deferred : null);
+    const deferred: Insertable<AlertsTable>[] = [];
+    const seen = new Set<string>();
+    for (const alert of ordered) {
+      const row = rows.get(alert.key);
+      if (row?.repeated && alert.status === 'firing' && perKey.get(alert.key) === 1) {
+        state.outcome.updated++;
+        noteIncident(state, row.incident_id);
+        state.firing.push(alert.key);
+        continue;
       }
-      // The body stays with the alerts it opened or changed (`raw`); the log keeps it only when
-      // some alert of the post matched nothing (a resolve of an unknown alert, say).
-      await repo.insertAlertsAndDelivery(trx, deferred, {
-        integration_id: integration.id,
-        outcome: 'accepted',
-        http_status: httpStatus,
-        alerts: alerts.length,
-        opened: state.outcome.opened,
-        payload: state.outcome.ignored > 0 ? raw.slice(0, 65536) : null,
-        request_id: requestId,
-      });
-      return state;
-    };
-
-    const way = allFiring && !byGroup ? claimPath : generalPath;
-    // Locks are taken in one order within each way, but a post may lock late (a row resolved or
-    // claimed meanwhile): a deadlock that PostgreSQL breaks is retried from the start.
-    for (let tries = 1; ; tries++) {
-      try {
-        return finish(await inTransaction(db, way));
-      } catch (err) {
-        if (tries >= 3 || (err as { code?: string }).code !== '40P01') throw err;
-      }
+      // The same identity again in this payload: as the alert before it left it.
+      const existing = seen.has(alert.key) ? await repo.findAlert(trx, integration.id, alert.key) : row;
+      seen.add(alert.key);
+      await decideAlert(trx, integration, alert, existing, raw, state, ctx, deferInserts ? deferred : null);
     }
+    // The body stays with the alerts it opened or changed (`raw`); the log keeps it only when
+    // some alert of the post matched nothing (a resolve of an unknown alert, say).
+    await repo.insertAlertsAndDelivery(trx, deferred, {
+      integration_id: integration.id,
+      outcome: 'accepted',
+      http_status: httpStatusOf(integration),
+      alerts: alerts.length,
+      opened: state.outcome.opened,
+      payload: state.outcome.ignored > 0 ? raw.slice(0, 65536) : null,
+      request_id: requestId,
+    });
+    return state;
   }
 
   /** Keeps the body and the reason of a post that was refused, for ops to see why a monitor fails. */

@@ -164,3 +164,89 @@ describe('intake paths', () => {
     expect(opened.rows[0]!.n).toBe(keys.length);
   });
 });
+
+describe('batched posts (group commit)', () => {
+  const statusOf = (r: { statusCode: number }) => r.statusCode;
+
+  it('takes posts that arrive while their lane is busy in one batch, as if they came one by one', async () => {
+    const { id, key } = await integration();
+    // Known identities, fired one by one: this process now holds them as firing (the repeat lane).
+    const known = ['ka', 'kb', 'kc', 'kd'];
+    for (const k of known) expect((await post(key, group([alert(k)]))).json()).toMatchObject({ opened: 1 });
+    const before = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
+
+    // 36 posts at once: repeats of known identities, new identities, and every new one sent twice
+    // (an HA pair), some together with a repeat.
+    const bodies = [
+      ...Array.from({ length: 20 }, (_, i) => group([alert(known[i % 4]!)])),
+      ...['na', 'nb', 'nc', 'nd', 'ne', 'nf', 'ng', 'nh'].flatMap((n, i) => [
+        group([alert(n)]),
+        group([alert(n), alert(known[i % 4]!)]),
+      ]),
+    ];
+    const replies = await Promise.all(bodies.map((b) => post(key, b)));
+    expect(replies.map(statusOf)).toEqual(replies.map(() => 200));
+
+    const rows = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
+    expect(rows.size).toBe(12);
+    // Each new identity opened one incident, in exactly one of its two posts; both name it.
+    expect(replies.reduce((n, r) => n + r.json().opened, 0)).toBe(8);
+    for (const n of ['na', 'nb', 'nc', 'nd', 'ne', 'nf', 'ng', 'nh']) {
+      const row = rows.get(n)!;
+      expect(row.repeat_count).toBe(2);
+      const naming = replies.filter((_, i) => JSON.stringify(bodies[i]).includes(`"${n}"`));
+      expect(naming.map((r) => r.json().incidentIds.includes(row.incident_id))).toEqual([true, true]);
+    }
+    // Every repeat counted: 20 single posts and 8 pairs over the four known identities.
+    for (const k of known) {
+      expect(rows.get(k)!.repeat_count - before.get(k)!.repeat_count).toBe(7);
+      expect(rows.get(k)!.incident_id).toBe(before.get(k)!.incident_id);
+    }
+    const incidents = await sql<{ n: number }>`SELECT count(*)::int AS n FROM incidents
+      WHERE id IN (SELECT incident_id FROM alerts WHERE integration_id = ${id})`.execute(t.db);
+    expect(incidents.rows[0]!.n).toBe(12);
+
+    // One delivery per post, with its own counts; posts shared transactions (one received_at each).
+    const log = (await deliveries(id)).slice(0, 36);
+    expect(log.every((d) => d.outcome === 'accepted')).toBe(true);
+    expect(log.reduce((n, d) => n + d.alerts, 0)).toBe(20 + 8 * 3);
+    expect(log.reduce((n, d) => n + d.opened, 0)).toBe(8);
+    const times = await sql<{ n: number; posts: number }>`SELECT count(DISTINCT received_at)::int AS n,
+      count(*)::int AS posts FROM integration_deliveries WHERE integration_id = ${id}
+      AND id > (SELECT min(id) + 3 FROM integration_deliveries WHERE integration_id = ${id})`.execute(t.db);
+    expect(times.rows[0]!.posts).toBe(36);
+    expect(times.rows[0]!.n).toBeLessThan(36);
+  });
+
+  it('fails only the post that fails when its batch does, and records the others', async () => {
+    const { id, key } = await integration();
+    await post(key, group([alert('fa')]));
+    // A fault injected in the database: opening an incident titled "poison ..." fails.
+    await sql`CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'poisoned incident'; END $$`.execute(t.db);
+    await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents FOR EACH ROW
+      WHEN (NEW.title LIKE 'poison%') EXECUTE FUNCTION test_poison()`.execute(t.db);
+    try {
+      const poison = {
+        ...alert('fpoison'),
+        annotations: { summary: 'poison pill' },
+      };
+      const bodies = [
+        ...Array.from({ length: 6 }, (_, i) => group([alert(`fn${i}`), alert('fa')])),
+        group([poison, alert('fa')]),
+        ...Array.from({ length: 6 }, (_, i) => group([alert(`fm${i}`)])),
+      ];
+      const replies = await Promise.all(bodies.map((b) => post(key, b)));
+      expect(replies.map(statusOf)).toEqual(bodies.map((_, i) => (i === 6 ? 500 : 200)));
+      const rows = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
+      expect(rows.has('fpoison')).toBe(false);
+      expect(rows.size).toBe(13);
+      // fa: once first, then in six accepted posts; the failed post's repeat was rolled back.
+      expect(rows.get('fa')!.repeat_count).toBe(7);
+      expect((await deliveries(id)).filter((d) => d.outcome === 'accepted')).toHaveLength(13);
+    } finally {
+      await sql`DROP TRIGGER test_poison ON incidents`.execute(t.db);
+      await sql`DROP FUNCTION test_poison()`.execute(t.db);
+    }
+  });
+});
