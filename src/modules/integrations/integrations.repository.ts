@@ -249,7 +249,7 @@ export async function recordSingleRepeat(
  * identities that have no row yet (inserted in dedup key order, `ON CONFLICT DO NOTHING`, with the
  * incident id the caller will open, the foreign key being checked at commit; a concurrent batch
  * inserting the same identity makes this one wait for its end). Each alert keeps the raw body of
- * its post (`raws[post]`). Returns the keys claimed. Existing rows are not touched, so nothing is
+ * its post (`raws[post]`, a JSON document). Returns the keys claimed. Existing rows are not touched, so nothing is
  * locked that another batch wants, but for new identities.
  */
 export async function claimNew(
@@ -262,13 +262,15 @@ export async function claimNew(
     incident_id: string;
     post: number;
   })[],
-  raws: string[],
+  raws: (string | null)[],
 ): Promise<string[]> {
+  // The bodies are JSON documents already: one array of them, parsed once by PostgreSQL.
+  const bodies = `[${raws.map((r) => r ?? 'null').join(',')}]`;
   const result = await sql<{ dedup_key: string }>`${prepared('intake_claim')}
     INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
       summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
     SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
-      description, labels, ci_hint, service_hint, links, starts_at, ends_at, (${raws}::text[])[post + 1]::jsonb
+      description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${bodies}::jsonb -> post
     FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
       group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
       service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int)

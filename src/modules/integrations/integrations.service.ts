@@ -49,11 +49,13 @@ export interface IntakeOutcome {
 }
 
 /**
- * Batches that may run at once in each lane of an integration (each holds a pool connection): two
- * keep the database busy while the next batch queues; more make smaller batches, which cost more
- * per post (measured with bench/intake: three and four lanes did worse than two).
+ * Batches that may run at once in a lane of an integration (each holds a pool connection). Measured
+ * with bench/intake: the repeat lane does best with one (its statement is short; one at a time makes
+ * the largest batches, the fewest commits); the claim lane with two (a transaction of several round
+ * trips: a second keeps the database busy meanwhile; three or more make smaller batches that cost
+ * more per post).
  */
-const LANE_BATCHES = 2;
+const LANE_BATCHES: Record<'repeat' | 'claim', number> = { repeat: 1, claim: 2 };
 /** A batch takes waiting posts up to this many alerts (a larger post goes alone). */
 const BATCH_ALERTS = 1000;
 
@@ -471,7 +473,7 @@ export function createIntegrationService({ db }: { db: Database }) {
    * others, so that plain repeats (one statement) never wait behind the transactions that open
    * incidents.
    */
-  type LaneKind = 'repeat' | 'claim';
+  type LaneKind = keyof typeof LANE_BATCHES;
   const lanes = new Map<string, { integrationId: string; kind: LaneKind; queue: Post[]; running: number }>();
 
   const contextOf = (integration: repo.IntegrationRow, requestId: string | null): RequestContext => ({
@@ -554,11 +556,11 @@ export function createIntegrationService({ db }: { db: Database }) {
     pump(id);
   }
 
-  /** Starts batches of a lane's waiting posts while fewer than LANE_BATCHES run. */
+  /** Starts batches of a lane's waiting posts while fewer than its LANE_BATCHES run. */
   function pump(id: string) {
     const lane = lanes.get(id);
     if (!lane) return;
-    while (lane.running < LANE_BATCHES && lane.queue.length > 0) {
+    while (lane.running < LANE_BATCHES[lane.kind] && lane.queue.length > 0) {
       const batch: Post[] = [];
       let size = 0;
       while (
@@ -651,8 +653,7 @@ export function createIntegrationService({ db }: { db: Database }) {
   /**
    * The claim way, for a batch of posts of firing alerts: a transaction whose first statement claims
    * the new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent batch with the
-   * same identity waits, then finds it taken); then the
-   * claimed identities' incidents, all in one go (the alerts' foreign key is checked at commit);
+   * same identity waits, then finds it taken); then the claimed identities' incidents, all in one go (the alerts' foreign key is checked at commit);
    * last, one statement counts the repeats and logs a delivery per post, so their rows stay locked
    * only until the commit that follows. What is neither (fired again after a resolve, taken
    * meanwhile) goes the per-alert way, post by post. An identity named by several posts of the
@@ -668,9 +669,12 @@ export function createIntegrationService({ db }: { db: Database }) {
           firstPost.set(alert.key, i);
           alertOf.set(alert.key, alert);
         }
+    // Identities this process last saw firing exist: only the others are claimed (a wrong hint
+    // ends with the per-alert way below). Only their posts' bodies are sent.
+    const unhinted = [...alertOf.values()].filter((a) => !firingHint.has(hintKey(integration.id, a.key)));
+    const withRaw = new Set(unhinted.map((a) => firstPost.get(a.key)!));
     const ids = new Map<string, string>();
-    const raws = posts.map((p) => rawOf(p.body));
-    const fresh = [...alertOf.values()].map((a) => {
+    const fresh = unhinted.map((a) => {
       ids.set(a.key, randomUUID());
       return {
         ...contentOf(a),
@@ -681,7 +685,16 @@ export function createIntegrationService({ db }: { db: Database }) {
         post: firstPost.get(a.key)!,
       };
     });
-    const claimed = new Set(await repo.claimNew(trx, integration.id, fresh, raws));
+    const claimed = new Set(
+      fresh.length === 0
+        ? []
+        : await repo.claimNew(
+            trx,
+            integration.id,
+            fresh,
+            posts.map((p, i) => (withRaw.has(i) ? rawOf(p.body) : null)),
+          ),
+    );
     const opening = [...claimed].sort().map((key) => ({
       alert: alertOf.get(key)!,
       id: ids.get(key)!,
@@ -714,7 +727,7 @@ export function createIntegrationService({ db }: { db: Database }) {
       const state = states[i]!;
       const opened = state.outcome.opened;
       const ctx = contextOf(integration, post.requestId);
-      const raw = raws[i]!;
+      const raw = rawOf(post.body);
       for (const alert of [...post.alerts].sort(byKey)) {
         if (opensOwn(i, alert.key)) continue;
         if (repeated.has(alert.key)) {
