@@ -584,7 +584,8 @@ export function createIntegrationService({ db }: { db: Database }) {
   /**
    * A batch of the repeat lane: one statement outside a transaction counts every alert as a repeat
    * and logs a delivery per post, or writes nothing if any alert is not a plain repeat after all (a
-   * resolve taken by another process, say); then the posts go to the claim lane.
+   * resolve taken by another process, say); then the posts go to the claim lane. When the statement
+   * fails, each post is tried on its own.
    */
   async function repeatBatch(batch: Post[]) {
     const integration = batch[batch.length - 1]!.integration;
@@ -592,7 +593,9 @@ export function createIntegrationService({ db }: { db: Database }) {
     try {
       states = await tryRepeats(integration, batch);
     } catch (err) {
-      for (const post of batch) post.reject(err);
+      // The statement wrote nothing: each post on its own, so that a bad one fails alone.
+      if (batch.length === 1) batch[0]!.reject(err);
+      else for (const post of batch) await repeatBatch([post]);
       return;
     }
     if (states) {

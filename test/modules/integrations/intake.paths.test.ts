@@ -221,11 +221,15 @@ describe('batched posts (group commit)', () => {
   it('fails only the post that fails when its batch does, and records the others', async () => {
     const { id, key } = await integration();
     await post(key, group([alert('fa')]));
+    for (let i = 0; i < 7; i++) await post(key, group([alert(`fr${i}`)]));
     // A fault injected in the database: opening an incident titled "poison ..." fails.
     await sql`CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'poisoned incident'; END $$`.execute(t.db);
     await sql`CREATE TRIGGER test_poison BEFORE INSERT ON incidents FOR EACH ROW
       WHEN (NEW.title LIKE 'poison%') EXECUTE FUNCTION test_poison()`.execute(t.db);
+    // And so does counting a repeat that now reads "poison ..." (the repeat lane's statement).
+    await sql`CREATE TRIGGER test_poison_repeat BEFORE UPDATE ON alerts FOR EACH ROW
+      WHEN (NEW.summary LIKE 'poison%') EXECUTE FUNCTION test_poison()`.execute(t.db);
     try {
       const poison = {
         ...alert('fpoison'),
@@ -236,15 +240,29 @@ describe('batched posts (group commit)', () => {
         group([poison, alert('fa')]),
         ...Array.from({ length: 6 }, (_, i) => group([alert(`fm${i}`)])),
       ];
-      const replies = await Promise.all(bodies.map((b) => post(key, b)));
+      // Repeats only (the repeat lane), one of them poisoned.
+      const repeats = Array.from({ length: 7 }, (_, i) =>
+        group([
+          i === 3 ? { ...alert(`fr${i}`), annotations: { summary: 'poison repeat' } } : alert(`fr${i}`),
+        ]),
+      );
+      const [replies, repeatReplies] = await Promise.all([
+        Promise.all(bodies.map((b) => post(key, b))),
+        Promise.all(repeats.map((b) => post(key, b))),
+      ]);
       expect(replies.map(statusOf)).toEqual(bodies.map((_, i) => (i === 6 ? 500 : 200)));
+      expect(repeatReplies.map(statusOf)).toEqual(repeats.map((_, i) => (i === 3 ? 500 : 200)));
       const rows = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
       expect(rows.has('fpoison')).toBe(false);
-      expect(rows.size).toBe(13);
+      expect(rows.size).toBe(20);
       // fa: once first, then in six accepted posts; the failed post's repeat was rolled back.
       expect(rows.get('fa')!.repeat_count).toBe(7);
-      expect((await deliveries(id)).filter((d) => d.outcome === 'accepted')).toHaveLength(13);
+      expect(
+        [...rows.keys()].filter((k) => k.startsWith('fr')).map((k) => rows.get(k)!.repeat_count),
+      ).toEqual([2, 2, 2, 1, 2, 2, 2]);
+      expect((await deliveries(id)).filter((d) => d.outcome === 'accepted')).toHaveLength(8 + 12 + 6);
     } finally {
+      await sql`DROP TRIGGER test_poison_repeat ON alerts`.execute(t.db);
       await sql`DROP TRIGGER test_poison ON incidents`.execute(t.db);
       await sql`DROP FUNCTION test_poison()`.execute(t.db);
     }
