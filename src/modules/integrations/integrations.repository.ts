@@ -107,6 +107,17 @@ export interface AlertContent {
 
 export type LockedAlertRow = AlertRow & { repeated: boolean };
 
+/** What a repeat refreshes of an alert from its row `v` of a post (everything but raw and status). */
+const refreshFromV = sql`severity = v.severity, summary = v.summary, description = v.description,
+  labels = v.labels, ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at`;
+
+/** The existing alerts named in `v`, locked in dedup key order (concurrent batches lock alike). */
+const lockRowsOfV = (integrationId: string) =>
+  sql`SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
+    WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+    ORDER BY a.dedup_key
+    FOR NO KEY UPDATE`;
+
 /**
  * For the general way, under the post's advisory locks: locks the existing alerts of `keys` (in
  * dedup key order, so concurrent posts lock rows in one order) and counts those of `repeats` that
@@ -134,8 +145,7 @@ export async function recordRepeats(
     upd AS (
       UPDATE alerts a SET
         repeat_count = a.repeat_count + 1, last_seen_at = now(),
-        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
-        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+        ${refreshFromV}
       FROM cur JOIN v ON v.dedup_key = cur.dedup_key
       WHERE a.id = cur.id AND cur.status <> 'resolved'
       RETURNING a.id
@@ -190,20 +200,14 @@ export async function recordRepeatsOfPosts(
     all_plain: boolean;
   }>`${prepared('intake_repeats')}
     WITH v AS MATERIALIZED ${repeatValues(repeats)},
-    cur AS MATERIALIZED (
-      SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
-      ORDER BY a.dedup_key
-      FOR NO KEY UPDATE
-    ),
+    cur AS MATERIALIZED (${lockRowsOfV(integrationId)}),
     ok AS (
       SELECT (SELECT count(*) FROM cur WHERE status <> 'resolved') = (SELECT count(*) FROM v) AS all_plain
     ),
     upd AS (
       UPDATE alerts a SET
         repeat_count = a.repeat_count + v.n, last_seen_at = now(),
-        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
-        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+        ${refreshFromV}
       FROM cur JOIN v ON v.dedup_key = cur.dedup_key
       WHERE a.id = cur.id AND (SELECT all_plain FROM ok)
     ),
@@ -309,17 +313,11 @@ export async function repeatAndLog(
     delivery_id: number | null;
   }>`${prepared('intake_repeat_and_log')}
     WITH v AS MATERIALIZED ${repeatValues(repeats)},
-    cur AS MATERIALIZED (
-      SELECT a.id, a.dedup_key, a.status FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
-      ORDER BY a.dedup_key
-      FOR NO KEY UPDATE
-    ),
+    cur AS MATERIALIZED (${lockRowsOfV(integrationId)}),
     upd AS (
       UPDATE alerts a SET
         repeat_count = a.repeat_count + v.n, last_seen_at = now(),
-        severity = v.severity, summary = v.summary, description = v.description, labels = v.labels,
-        ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at
+        ${refreshFromV}
       FROM cur JOIN v ON v.dedup_key = cur.dedup_key
       WHERE a.id = cur.id AND cur.status <> 'resolved'
       RETURNING a.dedup_key, a.incident_id
