@@ -513,17 +513,17 @@ export function createIntegrationService({ db }: { db: Database }) {
   }
 
   /**
-   * Records a payload's alerts in one transaction: a new identity opens an incident; a repeat only
-   * counts; a resolve resolves the alert and, with autoResolve, the incident once all its alerts are
-   * resolved; a trigger after a resolve reopens the incident inside the flap window or opens a new
-   * one after it; an acknowledge sets the incident's first response. Identities are scoped by the
-   * integration, and simultaneous posts of one new identity open one incident. The promise settles
-   * after the commit.
+   * Records a payload's alerts in one transaction (which other posts of its batch may share): a new
+   * identity opens an incident; a repeat only counts; a resolve resolves the alert and, with
+   * autoResolve, the incident once all its alerts are resolved; a trigger after a resolve reopens
+   * the incident inside the flap window or opens a new one after it; an acknowledge sets the
+   * incident's first response. Identities are scoped by the integration, and simultaneous posts of
+   * one new identity open one incident. The promise settles after the commit.
    *
    * Posts of firing alerts only, one incident per alert (the bulk of monitoring traffic: senders
    * re-send whole groups on every interval) go through their integration's lane: while the lane's
-   * batches are busy, posts queue, and the next batch takes them all (group commit: one transaction,
-   * a few statements, one commit for many posts; under light load a batch is one post). Anything else
+   * batches are busy, posts queue, and the next batch takes them all (group commit: a few statements
+   * and one commit for many posts; under light load a batch is one post). Anything else
    * (resolves, acknowledges, grouping by group, an identity named twice) takes the general way, a
    * transaction of its own.
    */
@@ -656,9 +656,9 @@ export function createIntegrationService({ db }: { db: Database }) {
   /**
    * The claim way, for a batch of posts of firing alerts: a transaction whose first statement claims
    * the new identities (their rows inserted, `ON CONFLICT DO NOTHING`: a concurrent batch with the
-   * same identity waits, then finds it taken); then the claimed identities' incidents, all in one go (the alerts' foreign key is checked at commit);
-   * last, one statement counts the repeats and logs a delivery per post, so their rows stay locked
-   * only until the commit that follows. What is neither (fired again after a resolve, taken
+   * same identity waits, then finds it taken); then the claimed identities' incidents, all in one go
+   * (the alerts' foreign key is checked at commit); last, one statement counts the repeats and logs
+   * a delivery per post, so their rows stay locked only until the commit that follows. What is neither (fired again after a resolve, taken
    * meanwhile) goes the per-alert way, post by post. An identity named by several posts of the
    * batch is opened by the first and repeated by the others, as if they had come one by one.
    */
