@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/db.ts';
-import { type AuditEntry, auditRow, writeAudit } from './audit.ts';
+import { type AuditEntry, auditRow } from './audit.ts';
 import type { RequestContext } from './context.ts';
 
 export const OUTBOX_CHANNEL = 'tessera_outbox';
@@ -23,7 +23,7 @@ export async function emitEvents(trx: Executor, events: DomainEvent[]): Promise<
   // One round trip: the insert and the NOTIFY (delivered by PostgreSQL only when the caller commits).
   await trx
     .with('inserted', (db) => db.insertInto('outbox').values(events.map(outboxRow)))
-    .selectNoFrom(sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified'))
+    .selectNoFrom(notifyOutbox())
     .execute();
 }
 
@@ -37,23 +37,20 @@ export async function auditAndEmit(
   entries: AuditEntry[],
   events: DomainEvent[],
 ): Promise<void> {
+  const audited = entries.map((e) => auditRow(ctx, e));
   if (events.length === 0) {
-    if (entries.length === 1) return writeAudit(trx, ctx, entries[0]!);
-    if (entries.length > 1)
-      await trx
-        .insertInto('audit_log')
-        .values(entries.map((e) => auditRow(ctx, e)))
-        .execute();
+    if (audited.length > 0) await trx.insertInto('audit_log').values(audited).execute();
     return;
   }
-  const emitted = trx.with('inserted', (db) => db.insertInto('outbox').values(events.map(outboxRow)));
-  const notify = sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified');
-  if (entries.length === 0) return void (await emitted.selectNoFrom(notify).execute());
-  await emitted
-    .with('audited', (db) => db.insertInto('audit_log').values(entries.map((e) => auditRow(ctx, e))))
-    .selectNoFrom(notify)
+  if (audited.length === 0) return emitEvents(trx, events);
+  await trx
+    .with('inserted', (db) => db.insertInto('outbox').values(events.map(outboxRow)))
+    .with('audited', (db) => db.insertInto('audit_log').values(audited))
+    .selectNoFrom(notifyOutbox())
     .execute();
 }
+
+const notifyOutbox = () => sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified');
 
 function outboxRow(e: DomainEvent) {
   return {

@@ -120,9 +120,9 @@ export function lockIncident(trx: Tx, scope: Scope, id: string) {
 }
 
 /**
- * Inserts incidents and their first timeline entries in one statement (one round trip): ids are
- * chosen by the caller, so the entries need not wait for the rows to come back. Returns the rows in
- * the order given.
+ * Inserts incidents and their first timeline entries (at least one each, `timelines[i]` for
+ * `rows[i]`) in one statement (one round trip): ids are chosen by the caller, so the entries need
+ * not wait for the rows to come back. Returns the rows in the order given.
  */
 export async function insertIncidentsWithEvents(
   trx: Tx,
@@ -130,16 +130,16 @@ export async function insertIncidentsWithEvents(
   ctx: RequestContext,
   timelines: TimelineEntry[][],
 ): Promise<IncidentRecord[]> {
-  const entries = rows.flatMap((row, i) => eventValues(row.id, ctx, timelines[i] ?? []));
-  const inserted =
-    entries.length > 0
-      ? await trx
-          .with('timeline', (db) => db.insertInto('incident_events').values(entries))
-          .insertInto('incidents')
-          .values(rows)
-          .returning(COLUMNS)
-          .execute()
-      : await trx.insertInto('incidents').values(rows).returning(COLUMNS).execute();
+  const inserted = await trx
+    .with('timeline', (db) =>
+      db
+        .insertInto('incident_events')
+        .values(rows.flatMap((row, i) => eventValues(row.id, ctx, timelines[i]!))),
+    )
+    .insertInto('incidents')
+    .values(rows)
+    .returning(COLUMNS)
+    .execute();
   const byId = new Map(inserted.map((r) => [r.id, r]));
   return rows.map((r) => byId.get(r.id)!);
 }

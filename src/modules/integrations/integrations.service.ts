@@ -65,8 +65,8 @@ const HINT_MAX = 200_000;
 export function createIntegrationService({ db }: { db: Database }) {
   const incidents = createIncidentService({ db });
   /**
-   * Identities this process last saw firing (bounded, oldest forgotten first). Only a hint for
-   * choosing the one-statement path of a post; the database decides.
+   * Identities this process last saw firing (bounded, oldest forgotten first). Only a hint: it picks
+   * a post's lane and which identities a claim tries; the database decides what happens.
    */
   const firingHint = new Set<string>();
   const rememberFiring = (integrationId: string, key: string) => {
