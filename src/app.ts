@@ -19,6 +19,7 @@ import type { QueueRegistry } from './platform/jobs.ts';
 import { loggerOptions } from './platform/logger.ts';
 import { registerMetrics } from './platform/metrics.ts';
 import { API_PREFIX, type App, type TesseraModule } from './platform/module.ts';
+import { mayHoldNul, nulInput, nulPointer } from './platform/nul.ts';
 import { platformModule } from './platform/platform.module.ts';
 import { registerProblems } from './platform/problems.ts';
 
@@ -86,6 +87,23 @@ export async function buildApp(
 
   // Only JSON bodies by default: anything else is a 415 (modules add multipart where they take files).
   app.removeContentTypeParser('text/plain');
+  // PostgreSQL stores no NUL character: a body, query or path value holding one is a 400 naming it.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    parseJson(request, body as string, (err, value) => {
+      const at = !err && mayHoldNul(body as string) ? nulPointer(value) : null;
+      if (at !== null) return done(nulInput('body', at), undefined);
+      return err ? done(err, undefined) : done(null, value);
+    }),
+  );
+  app.addHook('preValidation', async (request) => {
+    if (!request.url.includes('%00')) return;
+    for (const part of ['query', 'params'] as const) {
+      const at = nulPointer(request[part]);
+      if (at !== null) throw nulInput(part, at);
+    }
+  });
   app.addHook('onSend', async (request, reply, payload) => {
     reply.header('x-request-id', request.id);
     return payload;

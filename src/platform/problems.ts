@@ -255,6 +255,16 @@ export function registerProblems(app: FastifyInstance): void {
         case '22003':
         case '23514':
           return sendProblem(request, reply, 400, 'INVALID_VALUE', 'A value was rejected by the database');
+        case '22021':
+        case '22P05':
+          // Input with a NUL is refused before it gets here; this covers what slips past (multipart).
+          return sendProblem(
+            request,
+            reply,
+            400,
+            'INVALID_TEXT',
+            'A text value holds a character that cannot be stored (NUL, U+0000)',
+          );
         case '40001':
         case '40P01':
           reply.header('retry-after', '1');

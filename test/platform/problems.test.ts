@@ -121,6 +121,42 @@ describe('query and path validation', () => {
   });
 });
 
+describe('NUL characters (PostgreSQL stores none)', () => {
+  it('a NUL in a body string or key -> 400 INVALID_TEXT at its pointer; nothing is written', async () => {
+    const before = (await t.request('GET', '/api/v1/customers?limit=500')).json().items.length;
+    const value = await t.request('POST', '/api/v1/customers', {
+      body: { code: 'NUL1', name: 'Bad\u0000name' },
+    });
+    expectProblem(value, 400, 'INVALID_TEXT', [{ in: 'body', pointer: '/name' }]);
+    const nested = await t.request('POST', '/api/v1/incidents', {
+      body: { title: 'ok', customerId, labels: ['fine', 'x\u0000'] },
+    });
+    expectProblem(nested, 400, 'INVALID_TEXT', [{ in: 'body', pointer: '/labels/1' }]);
+    const key = await t.request('POST', '/api/v1/customers', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"code": "NUL2", "name": "ok", "a/b\\u0000": 1}',
+    });
+    expectProblem(key, 400, 'INVALID_TEXT', [{ in: 'body', pointer: '/a~1b\u0000' }]);
+    expect((await t.request('GET', '/api/v1/customers?limit=500')).json().items).toHaveLength(before);
+  });
+
+  it('a literal backslash-u0000 (escaped backslash) is ordinary text', async () => {
+    const res = await t.request('POST', '/api/v1/customers', {
+      headers: { 'content-type': 'application/json' },
+      body: '{"code": "NUL3", "name": "back\\\\u0000slash"}',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().name).toBe('back\\u0000slash');
+  });
+
+  it('a %00 in a query or path value -> 400 INVALID_TEXT naming it', async () => {
+    const query = await t.request('GET', '/api/v1/incidents?q=disk%00full');
+    expectProblem(query, 400, 'INVALID_TEXT', [{ in: 'query', pointer: '/q' }]);
+    const path = await t.request('GET', '/api/v1/confirmations/tok%00en', { token: null });
+    expectProblem(path, 400, 'INVALID_TEXT', [{ in: 'params', pointer: '/token' }]);
+  });
+});
+
 describe('request format', () => {
   it('malformed JSON -> 400 MALFORMED_JSON', async () => {
     const res = await t.app.inject({

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { contextOf } from '../../platform/auth/auth.plugin.ts';
 import { tokenFromHeader } from '../../platform/auth/tokens.ts';
 import type { App } from '../../platform/module.ts';
+import { mayHoldNul, withoutNul } from '../../platform/nul.ts';
 import { PageQuerySchema, pageOf } from '../../platform/paging.ts';
 import { sendProblem } from '../../platform/problems.ts';
 import { IdParamsSchema, IfMatchHeaders } from '../../platform/schemas.ts';
@@ -224,13 +225,18 @@ export async function inboundRoutes(
       pagerdutyWire: boolean,
     ) {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const text = raw.toString('utf8');
+      let text = raw.toString('utf8');
       let payload: unknown;
       let parseError: string | null = null;
       try {
         payload = JSON.parse(text);
       } catch (err) {
         parseError = (err as Error).message;
+      }
+      if (parseError === null && mayHoldNul(text)) {
+        // PostgreSQL stores no NUL, and a monitor cannot change what it sends: U+FFFD stands in.
+        payload = withoutNul(payload);
+        text = JSON.stringify(payload);
       }
 
       // Who is posting: the key in Authorization, or PagerDuty's routing_key in the body.

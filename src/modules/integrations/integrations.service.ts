@@ -5,6 +5,7 @@ import type { AlertsTable, Level } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
+import { withoutNul } from '../../platform/nul.ts';
 import type { PageQuery } from '../../platform/paging.ts';
 import { customerVisible, groupInfo } from '../directory/index.ts';
 import { categoryExists, createIncidentService, type IncidentCreate } from '../incident/index.ts';
@@ -820,13 +821,14 @@ export function createIntegrationService({ db }: { db: Database }) {
     body: string,
     requestId: string | null,
   ) {
+    // A refused body may hold a raw NUL byte (and the parser's message quotes it): U+FFFD stands in.
     await repo.insertDelivery(db, {
       integration_id: integration.id,
       outcome: 'rejected',
       http_status: httpStatus,
-      reason,
-      errors: JSON.stringify(errors),
-      payload: body.slice(0, 65536),
+      reason: withoutNul(reason),
+      errors: JSON.stringify(withoutNul(errors)),
+      payload: withoutNul(body.slice(0, 65536)),
       request_id: requestId,
     });
   }

@@ -177,6 +177,32 @@ describe('Alertmanager', () => {
     expect(rejected.some((d: { reason: string }) => d.reason.includes('malformed JSON'))).toBe(true);
   });
 
+  it('records alerts whose strings hold NUL (replaced by U+FFFD); a body with a raw NUL byte is a kept 400', async () => {
+    const { key, id } = await integration('alertmanager');
+    const payload = fixture('alertmanager-firing.json');
+    const alert = payload.alerts[0];
+    alert.labels = { ...alert.labels, alertname: 'Disk\u0000Full', 'bad\u0000label': 'x' };
+    alert.annotations = { ...alert.annotations, summary: 'disk \u0000 full' };
+    payload.alerts = [alert];
+    const text = JSON.stringify(payload);
+    expect(text).toContain('\\u0000');
+    const ok = await inbound('alertmanager', key, text);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json().opened).toBe(1);
+    const [incidentId] = ok.json().incidentIds;
+    const alerts = (await t.request('GET', `/api/v1/incidents/${incidentId}/alerts`)).json().items;
+    expect(alerts[0].labels.alertname).toBe('Disk\uFFFDFull');
+    expect(alerts[0].labels['bad\uFFFDlabel']).toBe('x');
+    const again = await inbound('alertmanager', key, text);
+    expect(again.json()).toMatchObject({ opened: 0, incidentIds: [incidentId] });
+
+    const rawNul = await inbound('alertmanager', key, '{"version": "4", "alerts": [\u0000]}');
+    expect(rawNul.statusCode, rawNul.body).toBe(400);
+    const deliveries = (await t.request('GET', `/api/v1/integrations/${id}/deliveries`)).json().items;
+    const rejected = deliveries.find((d: { outcome: string }) => d.outcome === 'rejected');
+    expect(rejected.payload).toContain('[\uFFFD]');
+  });
+
   it('answers 503 with Retry-After when an Alertmanager integration posts too fast', async () => {
     const { key } = await integration('alertmanager', { rateLimitPerMinute: 2 });
     const firing = fixture('alertmanager-firing.json');
