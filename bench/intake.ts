@@ -15,7 +15,8 @@
  * ms/req" stays the API process alone, "pg ms/req" includes the worker's backends),
  * TRACE=0 to skip the in-process query trace and EXPLAINs (TRACE_ONLY=1: only the pool and the
  * trace, no load), PROFILE=1 to write a V8 CPU profile of
- * the API process to bench/results/profiles/ (see bench/profile-summary.ts), NEW_SHARE (0.1: the share of
+ * the API process to bench/results/profiles/ (see bench/profile-summary.ts), API_NODE_ARGS (extra
+ * Node.js flags for the API process, e.g. "--max-semi-space-size=32"), NEW_SHARE (0.1: the share of
  * new alerts; 0 isolates the repeat path, the goals assume 0.1), PG_URL
  * (postgres://postgres@127.0.0.1:5432/postgres), BENCH_DB (tessera_bench_intake), REDIS_URL
  * (redis://127.0.0.1:6379), WAIT_QUIET s (120) / QUIET_PCT (30): before each step wait for other
@@ -287,6 +288,12 @@ interface StepResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /** From the write of the request to the reply (autocannon's own measure). */
   serviceMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  /**
+   * The server's own view (its latency histogram, from request to reply): % of the step's inbound
+   * requests slower than 50 and 100 ms. When the client's p99 is over 100 ms but fewer than 1 % are
+   * slow here, the time was lost outside the server (load generator, machine).
+   */
+  serverSlowPct?: { over50: number; over100: number };
   /** Requests sent later than due because their connection was still busy. */
   lateSends: number;
   bodiesExtended: number;
@@ -340,6 +347,26 @@ async function backendCpu(dbUrl: string, appName: string): Promise<Map<number, n
 /** CPU the backends used between two readings (a backend that started in between counts from 0). */
 const backendCpuDelta = (before: Map<number, number>, after: Map<number, number>) =>
   [...after].reduce((a, [pid, ms]) => a + ms - (before.get(pid) ?? 0), 0);
+
+/** Inbound requests answered, and how many within 50 and 100 ms, from the API's /metrics histogram. */
+async function serverLatencyCounts(
+  url: string,
+): Promise<{ all: number; le50: number; le100: number } | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const counts = { all: 0, le50: 0, le100: 0 };
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('tessera_http_request_duration_seconds_') || !line.includes('/inbound/')) continue;
+      const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith('tessera_http_request_duration_seconds_count')) counts.all += value;
+      else if (line.includes('le="0.05"')) counts.le50 += value;
+      else if (line.includes('le="0.1"')) counts.le100 += value;
+    }
+    return counts;
+  } catch {
+    return null;
+  }
+}
 
 /** This database's commits, and the cluster's WAL position (other databases' writes included). */
 async function dbCounters(dbUrl: string): Promise<{ commits: number; walLsn: string }> {
@@ -448,6 +475,7 @@ async function runStep(
   const loadBefore = process.cpuUsage();
   const machineBefore = machineCpu();
   const countersBefore = await dbCounters(target.dbUrl);
+  const serverBefore = target.name === 'api' ? await serverLatencyCounts(target.url) : null;
   const activity = spec.record ? sampleDbActivity(target.dbUrl, target.appName) : null;
 
   const result: Result = await autocannon({
@@ -467,6 +495,10 @@ async function runStep(
   const helpersAfter = target.helperPids.reduce((a, pid) => a + procCpuMs(pid), 0);
   const pgAfter = await backendCpu(target.dbUrl, target.appName);
   const countersAfter = await dbCounters(target.dbUrl);
+  const serverAfter = serverBefore ? await serverLatencyCounts(target.url) : null;
+  const served = serverBefore && serverAfter ? serverAfter.all - serverBefore.all : 0;
+  const slowPct = (le: 'le50' | 'le100') =>
+    round((100 * (served - (serverAfter![le] - serverBefore![le]))) / served, 2);
   const wal = await walBytes(target.dbUrl, countersBefore.walLsn, countersAfter.walLsn);
   const dbActivity = activity ? await activity.stop() : {};
   await sleep(DRAIN_MS);
@@ -502,6 +534,7 @@ async function runStep(
     timeouts: result.timeouts,
     latencyMs,
     serviceMs,
+    ...(served > 0 ? { serverSlowPct: { over50: slowPct('le50'), over100: slowPct('le100') } } : {}),
     lateSends,
     bodiesExtended: source?.extended ?? 0,
     serverCpuMsPerReq: responses > 0 ? round((cpuAfter - cpuBefore) / responses, 3) : 0,
@@ -539,7 +572,9 @@ const niceRate = (r: number) => {
 function describeStep(r: StepResult): string {
   return (
     `  ${r.label}: offered ${r.offered ?? 'max'} -> ${r.achievedRps} req/s (${r.target === 'api' ? `${r.alertsPerSec} alerts/s, ` : ''}` +
-    `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, service p99 ${r.serviceMs.p99} ms, non-2xx ${r.non2xx}, ` +
+    `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, service p99 ${r.serviceMs.p99} ms, ` +
+    (r.serverSlowPct ? `server >50/>100 ms ${r.serverSlowPct.over50}/${r.serverSlowPct.over100}%, ` : '') +
+    `non-2xx ${r.non2xx}, ` +
     `err ${r.errors}/${r.timeouts}, late ${r.lateSends}, box ${r.machineBusyPct}%, other ${r.otherBusyPct}% (before ${r.backgroundBusyPct}%)) ${r.offered === null ? '' : r.sustained ? 'PASS' : 'FAIL'}`
   );
 }
@@ -825,7 +860,10 @@ async function main(): Promise<void> {
     ['src/server.ts'],
     { ...apiEnv, TESSERA_ROLE: 'api', PORT: String(apiPort) },
     // One CPU.<date>.<pid>.<thread>.cpuprofile per thread: the main thread's is the one with requests in it.
-    PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    [
+      ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(env.API_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
   );
   const baselineChild = startChild('baseline', ['bench/baseline.ts', String(baselinePort)], {
     DATABASE_URL: dbUrl,

@@ -6,6 +6,7 @@ import type { IncidentsTable, Level, Priority } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import { type RequestContext, type Scope, scopeOf, unscoped } from '../../platform/context.ts';
 import { checkVersion } from '../../platform/errors.ts';
+import { LookupMemo } from '../../platform/memo.ts';
 import { auditAndEmit, type DomainEvent } from '../../platform/outbox.ts';
 import type { Page } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
@@ -137,28 +138,25 @@ export function createIncidentService({ db }: { db: Database }) {
       customerKnown?: boolean;
       ids?: string[];
       requestIds?: (string | null)[];
+      /** Reference data (settings, routing, groups, categories) kept across calls; default: this call's. */
+      lookups?: LookupMemo;
     } = {},
   ): Promise<Incident[]> {
     if (inputs.length === 0) return [];
     const scope = scopeOf(ctx);
     // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
     const ex: Executor = options.trx ?? db;
-    const once = new Map<string, Promise<unknown>>();
-    const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => {
-      let hit = once.get(key) as Promise<T> | undefined;
-      if (!hit) {
-        hit = load();
-        once.set(key, hit);
-      }
-      return hit;
-    };
-    const { matrix } = await settings(ex);
+    const lookups = options.lookups ?? new LookupMemo();
+    const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => lookups.get(key, load);
+    const { matrix } = await memo('settings', () => settings(ex));
     const rows: Parameters<typeof repo.insertIncidentsWithEvents>[1][number][] = [];
     const timelines: repo.TimelineEntry[][] = [];
     for (const [i, input] of inputs.entries()) {
       if (
         !options.customerKnown &&
-        !(await memo(`customer:${input.customerId}`, () => customerVisible(ex, scope, input.customerId)))
+        !(await memo(`customer:${scope.customerId}:${input.customerId}`, () =>
+          customerVisible(ex, scope, input.customerId),
+        ))
       )
         throw E.unknownCustomer(input.customerId);
       await checkRequester(ex, input.customerId, input.requesterId);

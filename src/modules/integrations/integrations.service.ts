@@ -5,6 +5,7 @@ import type { AlertsTable, Level } from '../../db/schema.ts';
 import { writeAudit } from '../../platform/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
+import { LookupMemo } from '../../platform/memo.ts';
 import { withoutNul } from '../../platform/nul.ts';
 import type { PageQuery } from '../../platform/paging.ts';
 import { customerVisible, groupInfo } from '../directory/index.ts';
@@ -62,6 +63,7 @@ const BATCH_ALERTS = 1000;
 
 const hintKey = (integrationId: string, key: string) => `${integrationId}\n${key}`;
 const HINT_MAX = 200_000;
+const LOOKUP_TTL_MS = 1000;
 
 export function createIntegrationService({ db }: { db: Database }) {
   const incidents = createIncidentService({ db });
@@ -229,6 +231,12 @@ export function createIntegrationService({ db }: { db: Database }) {
   }
 
   // ---- intake ----
+  /**
+   * Reference data read when incidents are opened (incident settings, routing, groups, the rules'
+   * services and categories), shared by the batches for a second: a change reaches monitoring
+   * intake within that time, as a change to an integration does (`IntegrationKeys`).
+   */
+  const lookups = new LookupMemo(LOOKUP_TTL_MS);
   /** What the rules say for an alert's labels: service, category, group, CI. */
   async function applyRules(trx: Tx, integration: repo.IntegrationRow, alert: NormalizedAlert) {
     let serviceId = integration.service_id;
@@ -240,10 +248,12 @@ export function createIntegrationService({ db }: { db: Database }) {
       if (value === undefined || (rule.match.value !== undefined && rule.match.value !== value)) continue;
       const fill = (text: string) => text.replace(/\$value/g, value);
       if (rule.set.serviceCode) {
-        const service = await serviceByCode(trx, fill(rule.set.serviceCode));
+        const code = fill(rule.set.serviceCode);
+        const service = await lookups.get(`service-code:${code}`, () => serviceByCode(trx, code));
         if (service) serviceId = service.id;
       }
-      if (rule.set.category && (await categoryExists(trx, rule.set.category))) category = rule.set.category;
+      const known = (code: string) => lookups.get(`category-exists:${code}`, () => categoryExists(trx, code));
+      if (rule.set.category && (await known(rule.set.category))) category = rule.set.category;
       if (rule.set.groupId) groupId = rule.set.groupId;
       if (rule.set.ci) ci = fill(rule.set.ci);
     }
@@ -292,6 +302,7 @@ export function createIntegrationService({ db }: { db: Database }) {
       customerKnown: true,
       ids: items.map((i) => i.id),
       requestIds: items.map((i) => i.requestId),
+      lookups,
     });
   }
 
