@@ -29,6 +29,13 @@ export function auditRow(ctx: RequestContext, entry: AuditEntry) {
   };
 }
 
+/** An entry's audit_log row with before/after as JSON (for statements that insert rows from a JSON array). */
+export const auditRecord = (ctx: RequestContext, entry: AuditEntry) => ({
+  ...auditRow(ctx, entry),
+  before: entry.before ?? null,
+  after: entry.after ?? null,
+});
+
 /** Writes one audit entry; call it inside the transaction of the change it describes. */
 export async function writeAudit(trx: Executor, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   await trx.insertInto('audit_log').values(auditRow(ctx, entry)).execute();

@@ -50,7 +50,12 @@ export async function auditAndEmit(
     .execute();
 }
 
-const notifyOutbox = () => sql`pg_notify(${OUTBOX_CHANNEL}, '')`.as('notified');
+/** Wakes the relay when the transaction commits (select it in the statement that inserts events). */
+export const outboxNotify = () => sql<void>`pg_notify(${OUTBOX_CHANNEL}, '')`;
+const notifyOutbox = () => outboxNotify().as('notified');
+
+/** An event's outbox row with its payload as JSON (for statements that insert rows from a JSON array). */
+export const outboxRecord = (e: DomainEvent) => ({ ...outboxRow(e), payload: e.payload });
 
 function outboxRow(e: DomainEvent) {
   return {

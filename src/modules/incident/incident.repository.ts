@@ -1,4 +1,4 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
 import type { Executor, Tx } from '../../db/db.ts';
 import type {
   CategoriesTable,
@@ -144,6 +144,103 @@ export async function insertIncidentsWithEvents(
   return rows.map((r) => byId.get(r.id)!);
 }
 
+/** A new incident's row as `createMany` builds it: what the caller decides, before the defaults. */
+export type NewIncidentRow = Insertable<IncidentsTable> & { id: string };
+
+const EPOCH = new Date(0);
+/**
+ * What a new incident takes from its table's defaults (migration 20261123001000), but for what only
+ * the insert knows (ref and timestamps, see `insertedFields`). A test compares the payloads built
+ * from it with the incident as read back.
+ */
+const NEW_INCIDENT: Omit<IncidentRecord, keyof NewIncidentRow | 'ref' | 'created_at' | 'updated_at'> = {
+  status: 'new',
+  pending_reason: null,
+  assignee_id: null,
+  major: false,
+  major_reason: null,
+  parent_id: null,
+  resolution_code: null,
+  resolution_notes: null,
+  resolved_tier: null,
+  escalation_count: 0,
+  reopen_count: 0,
+  close_reason: null,
+  acknowledged_at: null,
+  resolved_at: null,
+  closed_at: null,
+  cancelled_at: null,
+  version: 1,
+};
+
+/** The incident a new row will be, but for `ref` and the timestamps (placeholders until the insert). */
+export function newIncident(row: NewIncidentRow): IncidentRecord {
+  return {
+    ...NEW_INCIDENT,
+    ...(row as IncidentRecord),
+    ref: '',
+    reported_at: (row.reported_at as Date | undefined) ?? EPOCH,
+    created_at: EPOCH,
+    updated_at: EPOCH,
+  };
+}
+
+const isoText = (column: string) =>
+  sql`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** The fields of `Incident` that only the insert decides, as JSON (as `toIncident` renders them). */
+const insertedFields = sql`jsonb_build_object('ref', ref, 'reportedAt', ${isoText('reported_at')},
+  'createdAt', ${isoText('created_at')}, 'updatedAt', ${isoText('updated_at')})`;
+
+/**
+ * CTEs for a statement of the caller's (which names its own CTEs otherwise): inserts those of `rows`
+ * whose id `ids` (a subquery) yields, each with its timeline, audit entry and event, whose JSON
+ * (built from `newIncident`) gets the inserted ref and timestamps. `inc_new` yields (id) of the
+ * incidents inserted. Text that does not vary with the rows (a prepared statement may hold it).
+ */
+export function insertIncidentsWhere(
+  rows: NewIncidentRow[],
+  timelines: TimelineEntry[][],
+  ctx: RequestContext,
+  audits: Record<string, unknown>[],
+  events: Record<string, unknown>[],
+  ids: RawBuilder<unknown>,
+): RawBuilder<unknown> {
+  const values = rows.map((r) => ({ ...r, reported_at: r.reported_at ?? null }));
+  const timeline = rows.flatMap((row, i) => eventRecords(row.id, ctx, timelines[i]!));
+  return sql`inc_new AS (
+      INSERT INTO incidents (id, source, title, description, customer_id, requester_id, channel, category,
+        service_id, impact, urgency, priority, priority_overridden, priority_reason, group_id, tier,
+        group_assignments, reported_at)
+      SELECT r.id, r.source, r.title, r.description, r.customer_id, r.requester_id, r.channel, r.category,
+        r.service_id, r.impact, r.urgency, r.priority, r.priority_overridden, r.priority_reason, r.group_id,
+        r.tier, r.group_assignments, COALESCE(r.reported_at, now())
+      FROM jsonb_populate_recordset(NULL::incidents, ${JSON.stringify(values)}::jsonb) AS r
+      WHERE r.id IN (${ids})
+      RETURNING id, ${insertedFields} AS fields
+    ),
+    inc_timeline AS (
+      INSERT INTO incident_events (incident_id, type, visibility, actor_key_id, actor_name, actor_role, data)
+      SELECT e.incident_id, e.type, e.visibility, e.actor_key_id, e.actor_name, e.actor_role, e.data
+      FROM jsonb_populate_recordset(NULL::incident_events, ${JSON.stringify(timeline)}::jsonb) AS e
+      WHERE e.incident_id IN (SELECT id FROM inc_new)
+    ),
+    inc_audit AS (
+      INSERT INTO audit_log (actor_key_id, actor_name, actor_role, action, record_type, record_id, customer_id,
+        after, request_id)
+      SELECT a.actor_key_id, a.actor_name, a.actor_role, a.action, a.record_type, a.record_id, a.customer_id,
+        a.after || n.fields, a.request_id
+      FROM jsonb_populate_recordset(NULL::audit_log, ${JSON.stringify(audits)}::jsonb) AS a
+      JOIN inc_new n ON n.id::text = a.record_id
+    ),
+    inc_events AS (
+      INSERT INTO outbox (type, aggregate_type, aggregate_id, customer_id, payload)
+      SELECT o.type, o.aggregate_type, o.aggregate_id, o.customer_id,
+        jsonb_set(o.payload, '{incident}', (o.payload -> 'incident') || n.fields)
+      FROM jsonb_populate_recordset(NULL::outbox, ${JSON.stringify(events)}::jsonb) AS o
+      JOIN inc_new n ON n.id::text = o.aggregate_id
+    )`;
+}
+
 export function updateIncident(trx: Tx, id: string, values: Updateable<IncidentsTable>) {
   return trx
     .updateTable('incidents')
@@ -236,7 +333,7 @@ export async function appendEvents(
     .execute();
 }
 
-function eventValues(incidentId: string, ctx: RequestContext, events: TimelineEntry[]) {
+function eventRecords(incidentId: string, ctx: RequestContext, events: TimelineEntry[]) {
   return events.map((e) => ({
     incident_id: incidentId,
     type: e.type,
@@ -244,9 +341,12 @@ function eventValues(incidentId: string, ctx: RequestContext, events: TimelineEn
     actor_key_id: ctx.actor.keyId,
     actor_name: ctx.actor.name,
     actor_role: ctx.actor.role,
-    data: JSON.stringify(e.data ?? {}),
+    data: e.data ?? {},
   }));
 }
+
+const eventValues = (incidentId: string, ctx: RequestContext, events: TimelineEntry[]) =>
+  eventRecords(incidentId, ctx, events).map((e) => ({ ...e, data: JSON.stringify(e.data) }));
 
 export function toTimelineItem(row: Selectable<IncidentEventsTable>) {
   return {

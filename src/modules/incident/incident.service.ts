@@ -1,13 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Updateable } from 'kysely';
+import type { RawBuilder, Updateable } from 'kysely';
 import { type Database, type Executor, inTransaction, type Tx } from '../../db/db.ts';
 import { isForeignKeyViolation } from '../../db/pg-errors.ts';
 import type { IncidentsTable, Level, Priority } from '../../db/schema.ts';
-import { writeAudit } from '../../platform/audit.ts';
+import { type AuditEntry, auditRecord, writeAudit } from '../../platform/audit.ts';
 import { type RequestContext, type Scope, scopeOf, unscoped } from '../../platform/context.ts';
 import { checkVersion } from '../../platform/errors.ts';
 import { LookupMemo } from '../../platform/memo.ts';
-import { auditAndEmit, type DomainEvent } from '../../platform/outbox.ts';
+import { auditAndEmit, type DomainEvent, outboxRecord } from '../../platform/outbox.ts';
 import type { Page } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
 import { customerVisible, groupInfo, isGroupMember, personInfo } from '../directory/index.ts';
@@ -122,34 +122,28 @@ export function createIncidentService({ db }: { db: Database }) {
     return incident!;
   }
 
+  interface CreateOptions {
+    trx?: Tx;
+    source?: string;
+    customerKnown?: boolean;
+    ids?: string[];
+    requestIds?: (string | null)[];
+    /** Reference data (settings, routing, groups, categories) kept across calls; default: this call's. */
+    lookups?: LookupMemo;
+  }
+
   /**
-   * Creates several incidents in one transaction with one read of the settings, one routing lookup
-   * per distinct routing criteria and one statement for the rows, one for audit and events: the
-   * batch form of `create` (monitoring intake opens a batch of posts' incidents at once). `ids`:
-   * the new incidents' ids, in the order of `inputs`; `requestIds`: the request behind each (for the
-   * audit log, when they differ from the context's). All or none are created.
+   * The rows and timelines of new incidents, validated, with one read of the settings and one
+   * routing lookup per distinct routing criteria (through `lookups`).
    */
-  async function createMany(
-    ctx: RequestContext,
-    inputs: IncidentCreate[],
-    options: {
-      trx?: Tx;
-      source?: string;
-      customerKnown?: boolean;
-      ids?: string[];
-      requestIds?: (string | null)[];
-      /** Reference data (settings, routing, groups, categories) kept across calls; default: this call's. */
-      lookups?: LookupMemo;
-    } = {},
-  ): Promise<Incident[]> {
-    if (inputs.length === 0) return [];
+  async function prepareMany(ctx: RequestContext, inputs: IncidentCreate[], options: CreateOptions) {
     const scope = scopeOf(ctx);
     // Inside a caller's transaction every read goes through it (a second pool connection could deadlock).
     const ex: Executor = options.trx ?? db;
     const lookups = options.lookups ?? new LookupMemo();
     const memo = <T>(key: string, load: () => Promise<T>): Promise<T> => lookups.get(key, load);
     const { matrix } = await memo('settings', () => settings(ex));
-    const rows: Parameters<typeof repo.insertIncidentsWithEvents>[1][number][] = [];
+    const rows: repo.NewIncidentRow[] = [];
     const timelines: repo.TimelineEntry[][] = [];
     for (const [i, input] of inputs.entries()) {
       if (
@@ -206,6 +200,32 @@ export function createIncidentService({ db }: { db: Database }) {
         { type: 'created', visibility: 'public', data: { channel, priority: decided.priority, groupId } },
       ]);
     }
+    return { rows, timelines };
+  }
+
+  const createdEntry = (incident: Incident, requestId: string | null | undefined): AuditEntry => ({
+    action: 'incident.create',
+    recordType: 'incident',
+    recordId: incident.id,
+    customerId: incident.customerId,
+    after: incident,
+    ...(requestId !== undefined ? { requestId } : {}),
+  });
+
+  /**
+   * Creates several incidents in one transaction with one read of the settings, one routing lookup
+   * per distinct routing criteria and one statement for the rows, one for audit and events: the
+   * batch form of `create`. `ids`: the new incidents' ids, in the order of `inputs`; `requestIds`:
+   * the request behind each (for the audit log, when they differ from the context's). All or none
+   * are created.
+   */
+  async function createMany(
+    ctx: RequestContext,
+    inputs: IncidentCreate[],
+    options: CreateOptions = {},
+  ): Promise<Incident[]> {
+    if (inputs.length === 0) return [];
+    const { rows, timelines } = await prepareMany(ctx, inputs, options);
     const run = <T>(work: (trx: Tx) => Promise<T>) =>
       options.trx ? work(options.trx) : inTransaction(db, work);
     const created = run(async (trx) => {
@@ -214,14 +234,7 @@ export function createIncidentService({ db }: { db: Database }) {
       await auditAndEmit(
         trx,
         ctx,
-        incidents.map((incident, i) => ({
-          action: 'incident.create',
-          recordType: 'incident',
-          recordId: incident.id,
-          customerId: incident.customerId,
-          after: incident,
-          ...(options.requestIds ? { requestId: options.requestIds[i] ?? null } : {}),
-        })),
+        incidents.map((incident, i) => createdEntry(incident, options.requestIds?.[i])),
         inserted.map((row) => eventOf('incident.created', row)),
       );
       return incidents;
@@ -231,6 +244,32 @@ export function createIncidentService({ db }: { db: Database }) {
         throw E.unknownService(inputs.find((i) => i.serviceId)?.serviceId ?? '');
       throw err;
     });
+  }
+
+  /**
+   * For monitoring intake: `createMany` as CTEs of the caller's one statement (outside a
+   * transaction), in which `ids` (a subquery) yields the ids of those to create: each is inserted
+   * with its timeline, audit entry and `incident.created` event, the others not at all. CTE `inc_new`
+   * yields (id) of those inserted; the statement should select `outboxNotify()` when it is not empty.
+   */
+  async function createManyWhere(
+    ctx: RequestContext,
+    inputs: IncidentCreate[],
+    options: Omit<CreateOptions, 'trx'> & { ids: string[] },
+    ids: RawBuilder<unknown>,
+  ): Promise<RawBuilder<unknown>> {
+    const { rows, timelines } = await prepareMany(ctx, inputs, options);
+    const incidents = rows.map(repo.newIncident);
+    return repo.insertIncidentsWhere(
+      rows,
+      timelines,
+      ctx,
+      incidents.map((row, i) =>
+        auditRecord(ctx, createdEntry(repo.toIncident(row), options.requestIds?.[i])),
+      ),
+      incidents.map((row) => outboxRecord(eventOf('incident.created', row))),
+      ids,
+    );
   }
 
   /** For monitoring intake: set the first response (PagerDuty/Zabbix acknowledge) inside the caller's transaction. */
@@ -974,6 +1013,7 @@ export function createIncidentService({ db }: { db: Database }) {
   return {
     create,
     createMany,
+    createManyWhere,
     get,
     list,
     update,

@@ -1,6 +1,7 @@
-import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
+import { type Insertable, type RawBuilder, type Selectable, sql, type Updateable } from 'kysely';
 import { type Executor, prepared, type Tx } from '../../db/db.ts';
 import type { AlertsTable, IntegrationDeliveriesTable, IntegrationsTable } from '../../db/schema.ts';
+import { outboxNotify } from '../../platform/outbox.ts';
 import { type PageQuery, paginate } from '../../platform/paging.ts';
 import { iso, isoOrNull } from '../../platform/schemas.ts';
 import type { Integration } from './integrations.schemas.ts';
@@ -337,6 +338,111 @@ export async function repeatAndLog(
   // Ids are drawn in insertion order (the order of `deliveries`).
   out.deliveryIds.sort((a, b) => a - b);
   return out;
+}
+
+/** An alert a batch may open: a post's alert, its content that of the batch's last mention of it. */
+export interface NewAlertLine extends AlertContent {
+  occurrence: string;
+  group_key: string | null;
+  starts_at: string | null;
+  incident_id: string;
+  /** The post that names it first (its body becomes the alert's `raw`). */
+  post: number;
+  /** How many times the batch names it (its receipts: `repeat_count` counts the first too). */
+  mentions: number;
+}
+
+/**
+ * A whole batch of posts of firing alerts in one statement, outside a transaction (one round trip,
+ * one commit): claims the identities of `fresh` that have no row yet (in dedup key order, `ON
+ * CONFLICT DO NOTHING`), opens the claimed ones' incidents (`opening`: CTEs of the incident module,
+ * which insert the incidents whose ids `claimed` yields), counts every other mention as a plain
+ * repeat (rows locked in dedup key order, after the claim), and logs one delivery per post with
+ * the number it opened. When some identity is neither claimed nor a plain repeat (resolved, or
+ * claimed by a concurrent batch), `tessera_require` fails the statement (SQLSTATE TS001) and
+ * nothing is written: the caller then takes the way of a transaction. Returns each identity's
+ * incident, and whether this batch opened it.
+ */
+export async function recordBatch(
+  db: Executor,
+  integrationId: string,
+  fresh: NewAlertLine[],
+  raws: (string | null)[],
+  repeats: AlertContent[],
+  deliveries: DeliveryLine[],
+  identities: number,
+  opening: (claimedIds: RawBuilder<unknown>) => Promise<RawBuilder<unknown>>,
+): Promise<{ dedup_key: string; incident_id: string; opened: boolean }[]> {
+  const bodies = `[${raws.map((r) => r ?? 'null').join(',')}]`;
+  const incidents = await opening(sql`SELECT incident_id FROM claimed`);
+  const result = await sql<{ dedup_key: string; incident_id: string; opened: boolean }>`${prepared(
+    'intake_batch',
+  )}
+    WITH fresh AS MATERIALIZED (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) AS v(dedup_key text, occurrence text,
+        group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
+        service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int,
+        mentions int)
+    ),
+    claimed AS (
+      INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
+        summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw, repeat_count)
+      SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
+        description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${bodies}::jsonb -> post,
+        mentions
+      FROM fresh
+      ORDER BY dedup_key
+      ON CONFLICT (integration_id, dedup_key) DO NOTHING
+      RETURNING dedup_key, incident_id
+    ),
+    ${incidents},
+    v AS MATERIALIZED ${repeatValues(repeats)},
+    cur AS MATERIALIZED (
+      SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
+      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+        -- The claim first (its row locks too), then these: concurrent batches lock in one order.
+        AND (SELECT count(*) FROM claimed) >= 0
+      ORDER BY a.dedup_key
+      FOR NO KEY UPDATE
+    ),
+    upd AS (
+      UPDATE alerts a SET
+        repeat_count = a.repeat_count + v.n, last_seen_at = now(),
+        ${refreshFromV}
+      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
+      WHERE a.id = cur.id AND cur.status <> 'resolved'
+      RETURNING a.dedup_key, a.incident_id
+    ),
+    handled AS MATERIALIZED (
+      SELECT dedup_key, incident_id, true AS opened FROM claimed
+      UNION ALL SELECT dedup_key, incident_id, false FROM upd
+    ),
+    opened_per_post AS (
+      SELECT fresh.post, count(*)::int AS n FROM claimed JOIN fresh USING (dedup_key) GROUP BY fresh.post
+    ),
+    delivered AS (
+      INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
+      SELECT ${integrationId}::uuid, 'accepted', d.http_status, d.alerts, COALESCE(o.n, 0), NULL, d.request_id
+      FROM jsonb_to_recordset(${JSON.stringify(
+        deliveries.map((d, seq) => ({
+          seq,
+          alerts: d.alerts,
+          http_status: d.httpStatus,
+          request_id: d.requestId,
+        })),
+      )}::jsonb) AS d(seq int, alerts int, http_status int, request_id text)
+      LEFT JOIN opened_per_post o ON o.post = d.seq
+      ORDER BY d.seq
+    ),
+    checked AS (
+      SELECT tessera_require((SELECT count(*) FROM handled) = ${identities},
+        'an alert of the batch needs the per-alert way') AS ok
+    ),
+    notified AS (SELECT ${outboxNotify()} FROM (SELECT 1 FROM inc_new LIMIT 1) AS any_new)
+    -- checked is the preserved side: it is read (and the check made) even when nothing was handled.
+    SELECT h.dedup_key, h.incident_id, h.opened, (SELECT count(*) FROM notified) AS notified
+    FROM checked LEFT JOIN handled h ON true`.execute(db);
+  return result.rows.filter((r) => r.dedup_key !== null);
 }
 
 export const setDeliveryOpened = (trx: Tx, id: number, opened: number) =>

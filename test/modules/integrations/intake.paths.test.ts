@@ -268,3 +268,108 @@ describe('batched posts (group commit)', () => {
     }
   });
 });
+
+describe('the claim batch in one statement', () => {
+  /** Which statement wrote what: rows inserted into the tables a claim writes, by statement start. */
+  async function recordingStatements<T>(work: () => Promise<T>) {
+    await sql`CREATE TABLE IF NOT EXISTS test_writes (tbl text, at timestamptz)`.execute(t.db);
+    await sql`TRUNCATE test_writes`.execute(t.db);
+    await sql`CREATE OR REPLACE FUNCTION test_record_write() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO test_writes VALUES (TG_TABLE_NAME, statement_timestamp()); RETURN NULL; END $$`.execute(
+      t.db,
+    );
+    const tables = [
+      'alerts',
+      'incidents',
+      'incident_events',
+      'audit_log',
+      'outbox',
+      'integration_deliveries',
+    ];
+    for (const table of tables)
+      await sql`CREATE TRIGGER test_record_write AFTER INSERT OR UPDATE ON ${sql.table(table)}
+        FOR EACH ROW EXECUTE FUNCTION test_record_write()`.execute(t.db);
+    try {
+      const result = await work();
+      const writes = (
+        await sql<{
+          tbl: string;
+          at: Date;
+        }>`SELECT DISTINCT tbl, at FROM test_writes ORDER BY at, tbl`.execute(t.db)
+      ).rows;
+      return {
+        result,
+        tables: [...new Set(writes.map((w) => w.tbl))].sort(),
+        statements: new Set(writes.map((w) => w.at.getTime())).size,
+      };
+    } finally {
+      for (const table of tables)
+        await sql`DROP TRIGGER test_record_write ON ${sql.table(table)}`.execute(t.db);
+      await sql`DROP FUNCTION test_record_write()`.execute(t.db);
+    }
+  }
+
+  it('opens incidents, counts repeats and logs the post in one statement', async () => {
+    const { key, id } = await integration();
+    await post(key, group([alert('os-old')]));
+    const {
+      result: reply,
+      tables,
+      statements,
+    } = await recordingStatements(() => post(key, group([alert('os-old'), alert('os-new')])));
+    expect(reply.json()).toMatchObject({ alerts: 2, opened: 1 });
+    expect(tables).toEqual([
+      'alerts',
+      'audit_log',
+      'incident_events',
+      'incidents',
+      'integration_deliveries',
+      'outbox',
+    ]);
+    expect(statements).toBe(1);
+    const rows = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
+    expect(rows.get('os-old')!.repeat_count).toBe(2);
+    expect(rows.get('os-new')!.repeat_count).toBe(1);
+    expect((await deliveries(id)).map((d) => [d.alerts, d.opened])).toEqual([
+      [2, 1],
+      [1, 1],
+    ]);
+  });
+
+  it('records the incident it opens in audit, timeline and event as the API shows it', async () => {
+    const { key } = await integration();
+    const reply = await post(key, group([alert('os-shape')]));
+    const [incidentId] = reply.json().incidentIds as string[];
+    const incident = (await t.request('GET', `/api/v1/incidents/${incidentId}`)).json();
+    const audit = (
+      await sql<{ after: unknown; action: string }>`SELECT action, after FROM audit_log
+        WHERE record_type = 'incident' AND record_id = ${incidentId!}`.execute(t.db)
+    ).rows;
+    expect(audit).toEqual([{ action: 'incident.create', after: incident }]);
+    const events = (
+      await sql<{ type: string; payload: unknown }>`SELECT type, payload FROM outbox
+        WHERE aggregate_id = ${incidentId!}`.execute(t.db)
+    ).rows;
+    expect(events).toEqual([{ type: 'incident.created', payload: { incident } }]);
+    const timeline = (await t.request('GET', `/api/v1/incidents/${incidentId}/timeline`)).json().items;
+    expect(timeline.map((e: { type: string }) => e.type)).toEqual(['created']);
+    expect(timeline[0]).toMatchObject({ channel: 'monitoring', priority: incident.priority });
+  });
+
+  it('writes nothing and takes a transaction when an alert fired again after its resolve', async () => {
+    const { key, id } = await integration({ flapWindowSeconds: 3600 });
+    await post(key, group([alert('os-flap')]));
+    await post(key, group([alert('os-flap', 'resolved')]));
+    const { result: reply, statements } = await recordingStatements(() =>
+      post(key, group([alert('os-flap'), alert('os-other')])),
+    );
+    expect(reply.json()).toMatchObject({ alerts: 2, opened: 1 });
+    expect(statements).toBeGreaterThan(1);
+    const rows = new Map((await alertRows(id)).map((r) => [r.dedup_key, r]));
+    expect(rows.get('os-flap')!.status).toBe('firing');
+    expect(rows.get('os-other')!.repeat_count).toBe(1);
+    const incidents = new Set([...rows.values()].map((r) => r.incident_id));
+    expect(incidents.size).toBe(2);
+    expect((await deliveries(id)).filter((d) => d.opened > 0)).toHaveLength(2);
+  });
+});
