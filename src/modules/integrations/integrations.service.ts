@@ -534,7 +534,8 @@ export function createIntegrationService({ db }: { db: Database }) {
   }
 
   /**
-   * Records a payload's alerts in one transaction (which other posts of its batch may share): a new
+   * Records a payload's alerts atomically (in a statement or transaction that other posts of its
+   * batch may share): a new
    * identity opens an incident; a repeat only counts; a resolve resolves the alert and, with
    * autoResolve, the incident once all its alerts are resolved; a trigger after a resolve reopens
    * the incident inside the flap window or opens a new one after it; an acknowledge sets the
@@ -543,8 +544,8 @@ export function createIntegrationService({ db }: { db: Database }) {
    *
    * Posts of firing alerts only, one incident per alert (the bulk of monitoring traffic: senders
    * re-send whole groups on every interval) go through their integration's lane: while the lane's
-   * batches are busy, posts queue, and the next batch takes them all (group commit: a few statements
-   * and one commit for many posts; under light load a batch is one post). Anything else
+   * batch is busy, posts queue, and the next batch takes them all (group commit: usually one
+   * statement and one commit for many posts; under light load a batch is one post). Anything else
    * (resolves, acknowledges, grouping by group, an identity named twice) takes the general way, a
    * transaction of its own.
    */
