@@ -112,12 +112,23 @@ export type LockedAlertRow = AlertRow & { repeated: boolean };
 const refreshFromV = sql`severity = v.severity, summary = v.summary, description = v.description,
   labels = v.labels, ci_hint = v.ci_hint, service_hint = v.service_hint, links = v.links, ends_at = v.ends_at`;
 
-/** The existing alerts named in `v`, locked in dedup key order (concurrent batches lock alike). */
-const lockRowsOfV = (integrationId: string) =>
+/**
+ * The existing alerts named in `v`, locked in dedup key order (concurrent batches lock alike);
+ * `also`: a further condition (one that makes the statement run another CTE first, say).
+ */
+const lockRowsOfV = (integrationId: string, also = sql`true`) =>
   sql`SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
-    WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
+    WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v) AND ${also}
     ORDER BY a.dedup_key
     FOR NO KEY UPDATE`;
+
+/** Counts the rows of `cur` that are not resolved as plain repeats (`v.n` each, content from `v`). */
+const repeatRowsOfCur = sql`UPDATE alerts a SET
+    repeat_count = a.repeat_count + v.n, last_seen_at = now(),
+    ${refreshFromV}
+  FROM cur JOIN v ON v.dedup_key = cur.dedup_key
+  WHERE a.id = cur.id AND cur.status <> 'resolved'
+  RETURNING a.dedup_key, a.incident_id`;
 
 /**
  * For the general way, under the post's advisory locks: locks the existing alerts of `keys` (in
@@ -168,10 +179,14 @@ const repeatValues = (repeats: AlertContent[]) =>
     ORDER BY dedup_key, seq DESC
   )`;
 
-/** The delivery lines of a batch of posts, in their order. */
-const deliveryValues = (integrationId: string, deliveries: DeliveryLine[]) =>
+/**
+ * The delivery lines of a batch of posts, in their order; `openedPerPost`: a CTE of (post, n) to take
+ * the numbers opened from, instead of the lines' own.
+ */
+const deliveryValues = (integrationId: string, deliveries: DeliveryLine[], openedPerPost?: string) =>
   sql`
-    SELECT ${integrationId}::uuid, 'accepted', d.http_status, d.alerts, d.opened, NULL::text, d.request_id
+    SELECT ${integrationId}::uuid, 'accepted', d.http_status, d.alerts,
+      ${openedPerPost ? sql`COALESCE(o.n, 0)` : sql`d.opened`}, NULL::text, d.request_id
     FROM jsonb_to_recordset(${JSON.stringify(
       deliveries.map((d, seq) => ({
         seq,
@@ -181,6 +196,7 @@ const deliveryValues = (integrationId: string, deliveries: DeliveryLine[]) =>
         request_id: d.requestId,
       })),
     )}::jsonb) AS d(seq int, alerts int, opened int, http_status int, request_id text)
+    ${openedPerPost ? sql`LEFT JOIN ${sql.table(openedPerPost)} o ON o.post = d.seq` : sql``}
     ORDER BY d.seq`;
 
 /**
@@ -260,29 +276,51 @@ export async function recordSingleRepeat(
 export async function claimNew(
   trx: Tx,
   integrationId: string,
-  alerts: (AlertContent & {
-    occurrence: string;
-    group_key: string | null;
-    starts_at: string | null;
-    incident_id: string;
-    post: number;
-  })[],
+  alerts: Omit<NewAlertLine, 'mentions'>[],
   raws: (string | null)[],
 ): Promise<string[]> {
+  const result = await sql<{ dedup_key: string }>`${prepared('intake_claim')}
+    WITH fresh AS MATERIALIZED (${newAlertLines(alerts.map((a) => ({ ...a, mentions: 1 })))})
+    ${claimFresh(integrationId, raws)}`.execute(trx);
+  return result.rows.map((r) => r.dedup_key);
+}
+
+/** An alert a batch may open: a post's alert, its content that of the batch's last mention of it. */
+export interface NewAlertLine extends AlertContent {
+  occurrence: string;
+  group_key: string | null;
+  starts_at: string | null;
+  incident_id: string;
+  /** The post that names it first (its body becomes the alert's `raw`). */
+  post: number;
+  /** How many times the batch names it (its receipts: `repeat_count` counts the first too). */
+  mentions: number;
+}
+
+const newAlertLines = (lines: NewAlertLine[]) =>
+  sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(lines)}::jsonb) AS v(dedup_key text, occurrence text,
+    group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
+    service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int,
+    mentions int)`;
+
+/**
+ * Inserts the lines of CTE `fresh` that have no row yet, in dedup key order (`ON CONFLICT DO
+ * NOTHING`: a concurrent batch inserting the same identity makes this one wait for its end), each
+ * with the raw body of its post (`raws[post]`, a JSON document), returning their keys and incidents.
+ */
+function claimFresh(integrationId: string, raws: (string | null)[]) {
   // The bodies are JSON documents already: one array of them, parsed once by PostgreSQL.
   const bodies = `[${raws.map((r) => r ?? 'null').join(',')}]`;
-  const result = await sql<{ dedup_key: string }>`${prepared('intake_claim')}
-    INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
-      summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw)
+  return sql`INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status,
+      severity, summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw,
+      repeat_count)
     SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
-      description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${bodies}::jsonb -> post
-    FROM jsonb_to_recordset(${JSON.stringify(alerts)}::jsonb) AS v(dedup_key text, occurrence text,
-      group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
-      service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int)
+      description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${bodies}::jsonb -> post,
+      mentions
+    FROM fresh
     ORDER BY dedup_key
     ON CONFLICT (integration_id, dedup_key) DO NOTHING
-    RETURNING dedup_key`.execute(trx);
-  return result.rows.map((r) => r.dedup_key);
+    RETURNING dedup_key, incident_id`;
 }
 
 /** One post's line in the delivery log. */
@@ -315,14 +353,7 @@ export async function repeatAndLog(
   }>`${prepared('intake_repeat_and_log')}
     WITH v AS MATERIALIZED ${repeatValues(repeats)},
     cur AS MATERIALIZED (${lockRowsOfV(integrationId)}),
-    upd AS (
-      UPDATE alerts a SET
-        repeat_count = a.repeat_count + v.n, last_seen_at = now(),
-        ${refreshFromV}
-      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
-      WHERE a.id = cur.id AND cur.status <> 'resolved'
-      RETURNING a.dedup_key, a.incident_id
-    ),
+    upd AS (${repeatRowsOfCur}),
     delivered AS (
       INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
       ${deliveryValues(integrationId, deliveries)}
@@ -338,18 +369,6 @@ export async function repeatAndLog(
   // Ids are drawn in insertion order (the order of `deliveries`).
   out.deliveryIds.sort((a, b) => a - b);
   return out;
-}
-
-/** An alert a batch may open: a post's alert, its content that of the batch's last mention of it. */
-export interface NewAlertLine extends AlertContent {
-  occurrence: string;
-  group_key: string | null;
-  starts_at: string | null;
-  incident_id: string;
-  /** The post that names it first (its body becomes the alert's `raw`). */
-  post: number;
-  /** How many times the batch names it (its receipts: `repeat_count` counts the first too). */
-  mentions: number;
 }
 
 /**
@@ -373,46 +392,17 @@ export async function recordBatch(
   identities: number,
   opening: (claimedIds: RawBuilder<unknown>) => Promise<RawBuilder<unknown>>,
 ): Promise<{ dedup_key: string; incident_id: string; opened: boolean }[]> {
-  const bodies = `[${raws.map((r) => r ?? 'null').join(',')}]`;
   const incidents = await opening(sql`SELECT incident_id FROM claimed`);
   const result = await sql<{ dedup_key: string; incident_id: string; opened: boolean }>`${prepared(
     'intake_batch',
   )}
-    WITH fresh AS MATERIALIZED (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify(fresh)}::jsonb) AS v(dedup_key text, occurrence text,
-        group_key text, severity text, summary text, description text, labels jsonb, ci_hint text,
-        service_hint text, links jsonb, starts_at timestamptz, ends_at timestamptz, incident_id uuid, post int,
-        mentions int)
-    ),
-    claimed AS (
-      INSERT INTO alerts (integration_id, dedup_key, occurrence, group_key, incident_id, status, severity,
-        summary, description, labels, ci_hint, service_hint, links, starts_at, ends_at, raw, repeat_count)
-      SELECT ${integrationId}, dedup_key, occurrence, group_key, incident_id, 'firing', severity, summary,
-        description, labels, ci_hint, service_hint, links, starts_at, ends_at, ${bodies}::jsonb -> post,
-        mentions
-      FROM fresh
-      ORDER BY dedup_key
-      ON CONFLICT (integration_id, dedup_key) DO NOTHING
-      RETURNING dedup_key, incident_id
-    ),
+    WITH fresh AS MATERIALIZED (${newAlertLines(fresh)}),
+    claimed AS (${claimFresh(integrationId, raws)}),
     ${incidents},
     v AS MATERIALIZED ${repeatValues(repeats)},
-    cur AS MATERIALIZED (
-      SELECT a.id, a.dedup_key, a.status, a.incident_id FROM alerts a
-      WHERE a.integration_id = ${integrationId} AND a.dedup_key IN (SELECT dedup_key FROM v)
-        -- The claim first (its row locks too), then these: concurrent batches lock in one order.
-        AND (SELECT count(*) FROM claimed) >= 0
-      ORDER BY a.dedup_key
-      FOR NO KEY UPDATE
-    ),
-    upd AS (
-      UPDATE alerts a SET
-        repeat_count = a.repeat_count + v.n, last_seen_at = now(),
-        ${refreshFromV}
-      FROM cur JOIN v ON v.dedup_key = cur.dedup_key
-      WHERE a.id = cur.id AND cur.status <> 'resolved'
-      RETURNING a.dedup_key, a.incident_id
-    ),
+    -- The claim first (its row locks too), then these rows: concurrent batches lock in one order.
+    cur AS MATERIALIZED (${lockRowsOfV(integrationId, sql`(SELECT count(*) FROM claimed) >= 0`)}),
+    upd AS (${repeatRowsOfCur}),
     handled AS MATERIALIZED (
       SELECT dedup_key, incident_id, true AS opened FROM claimed
       UNION ALL SELECT dedup_key, incident_id, false FROM upd
@@ -422,17 +412,7 @@ export async function recordBatch(
     ),
     delivered AS (
       INSERT INTO integration_deliveries (integration_id, outcome, http_status, alerts, opened, payload, request_id)
-      SELECT ${integrationId}::uuid, 'accepted', d.http_status, d.alerts, COALESCE(o.n, 0), NULL, d.request_id
-      FROM jsonb_to_recordset(${JSON.stringify(
-        deliveries.map((d, seq) => ({
-          seq,
-          alerts: d.alerts,
-          http_status: d.httpStatus,
-          request_id: d.requestId,
-        })),
-      )}::jsonb) AS d(seq int, alerts int, http_status int, request_id text)
-      LEFT JOIN opened_per_post o ON o.post = d.seq
-      ORDER BY d.seq
+      ${deliveryValues(integrationId, deliveries, 'opened_per_post')}
     ),
     checked AS (
       SELECT tessera_require((SELECT count(*) FROM handled) = ${identities},

@@ -491,8 +491,7 @@ export function createIntegrationService({ db }: { db: Database }) {
   /**
    * Per integration and way: posts of firing alerts waiting, and the batches running. The `repeat`
    * lane takes posts whose every alert this process last saw firing (a hint), the `claim` lane the
-   * others, so that plain repeats (one statement) never wait behind the transactions that open
-   * incidents.
+   * others, so that plain repeats never wait behind the batches that open incidents.
    */
   type LaneKind = keyof typeof LANE_BATCHES;
   const lanes = new Map<string, { integrationId: string; kind: LaneKind; queue: Post[]; running: number }>();
@@ -535,11 +534,10 @@ export function createIntegrationService({ db }: { db: Database }) {
 
   /**
    * Records a payload's alerts atomically (in a statement or transaction that other posts of its
-   * batch may share): a new
-   * identity opens an incident; a repeat only counts; a resolve resolves the alert and, with
-   * autoResolve, the incident once all its alerts are resolved; a trigger after a resolve reopens
-   * the incident inside the flap window or opens a new one after it; an acknowledge sets the
-   * incident's first response. Identities are scoped by the integration, and simultaneous posts of
+   * batch may share): a new identity opens an incident; a repeat only counts; a resolve resolves the
+   * alert and, with autoResolve, the incident once all its alerts are resolved; a trigger after a
+   * resolve reopens the incident inside the flap window or opens a new one after it; an acknowledge
+   * sets the incident's first response. Identities are scoped by the integration, and simultaneous posts of
    * one new identity open one incident. The promise settles after the commit.
    *
    * Posts of firing alerts only, one incident per alert (the bulk of monitoring traffic: senders
