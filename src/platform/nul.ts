@@ -8,35 +8,35 @@ import { DomainError, type FieldError } from './errors.ts';
 
 const escapePointer = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 
-/** The JSON pointer of the first string (key or value) in `value` that holds a NUL, or null. */
-export function nulPointer(value: unknown, at = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? at : null;
-  if (value === null || typeof value !== 'object') return null;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = nulPointer(item, `${at}/${i}`);
-      if (found !== null) return found;
+/**
+ * The JSON pointer of the first string (key or value) in `value` that holds a NUL, or null. Walks
+ * with a stack of its own, so that a deeply nested body cannot overflow the call stack.
+ */
+export function nulPointer(value: unknown): string | null {
+  const pending: [unknown, string][] = [[value, '']];
+  while (pending.length > 0) {
+    const [item, at] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return at;
+    } else if (item !== null && typeof item === 'object') {
+      const entries: [unknown, string][] = Array.isArray(item)
+        ? item.map((child, i) => [child, `${at}/${i}`])
+        : Object.entries(item).map(([key, child]) => {
+            const here = `${at}/${escapePointer(key)}`;
+            return [key.includes('\u0000') ? '\u0000' : child, here];
+          });
+      // Last pushed, first looked at: the document's order.
+      for (let i = entries.length - 1; i >= 0; i--) pending.push(entries[i]!);
     }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const here = `${at}/${escapePointer(key)}`;
-    if (key.includes('\u0000')) return here;
-    const found = nulPointer(item, here);
-    if (found !== null) return found;
   }
   return null;
 }
 
-/** `value` with every NUL in its strings (keys and values) replaced by U+FFFD. */
-export function withoutNul<T>(value: T): T {
-  if (typeof value === 'string') return value.replaceAll('\u0000', '\uFFFD') as T;
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(withoutNul) as T;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [withoutNul(key), withoutNul(item)]),
-  ) as T;
-}
+/** JSON text with every NUL escape in its strings (`\u0000`, not `\\u0000`) made U+FFFD's. */
+export const withoutNulEscapes = (json: string) => json.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\uFFFD');
+
+/** `text` with every NUL replaced by U+FFFD. */
+export const withoutNul = (text: string) => text.replaceAll('\u0000', '\uFFFD');
 
 /** Quick test on JSON text: can the parsed value hold a NUL? (False positives only: `"\\u0000"`.) */
 export const mayHoldNul = (json: string) => json.includes('\\u0000');

@@ -140,6 +140,16 @@ describe('NUL characters (PostgreSQL stores none)', () => {
     expect((await t.request('GET', '/api/v1/customers?limit=500')).json().items).toHaveLength(before);
   });
 
+  it('finds a NUL however deep the body nests it (no stack overflow, no 500)', async () => {
+    const depth = 20_000;
+    const res = await t.request('POST', '/api/v1/customers', {
+      headers: { 'content-type': 'application/json' },
+      body: `{"code": "NUL4", "name": "ok", "deep": ${'['.repeat(depth)}"x\\u0000"${']'.repeat(depth)}}`,
+    });
+    const body = expectProblem(res, 400, 'INVALID_TEXT');
+    expect(body.errors?.[0]?.pointer).toBe(`/deep${'/0'.repeat(depth)}`);
+  });
+
   it('a literal backslash-u0000 (escaped backslash) is ordinary text', async () => {
     const res = await t.request('POST', '/api/v1/customers', {
       headers: { 'content-type': 'application/json' },

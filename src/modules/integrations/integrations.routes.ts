@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { contextOf } from '../../platform/auth/auth.plugin.ts';
 import { tokenFromHeader } from '../../platform/auth/tokens.ts';
 import type { App } from '../../platform/module.ts';
-import { mayHoldNul, withoutNul } from '../../platform/nul.ts';
+import { mayHoldNul, withoutNulEscapes } from '../../platform/nul.ts';
 import { PageQuerySchema, pageOf } from '../../platform/paging.ts';
 import { sendProblem } from '../../platform/problems.ts';
 import { IdParamsSchema, IfMatchHeaders } from '../../platform/schemas.ts';
@@ -235,8 +235,8 @@ export async function inboundRoutes(
       }
       if (parseError === null && mayHoldNul(text)) {
         // PostgreSQL stores no NUL, and a monitor cannot change what it sends: U+FFFD stands in.
-        payload = withoutNul(payload);
-        text = JSON.stringify(payload);
+        text = withoutNulEscapes(text);
+        payload = JSON.parse(text);
       }
 
       // Who is posting: the key in Authorization, or PagerDuty's routing_key in the body.

@@ -6,7 +6,7 @@ import { writeAudit } from '../../platform/audit.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import { checkVersion, DomainError, type FieldError } from '../../platform/errors.ts';
 import { LookupMemo } from '../../platform/memo.ts';
-import { withoutNul } from '../../platform/nul.ts';
+import { withoutNul, withoutNulEscapes } from '../../platform/nul.ts';
 import type { PageQuery } from '../../platform/paging.ts';
 import { customerVisible, groupInfo } from '../directory/index.ts';
 import { categoryExists, createIncidentService, type IncidentCreate } from '../incident/index.ts';
@@ -933,7 +933,7 @@ export function createIntegrationService({ db }: { db: Database }) {
       outcome: 'rejected',
       http_status: httpStatus,
       reason: withoutNul(reason),
-      errors: JSON.stringify(withoutNul(errors)),
+      errors: withoutNulEscapes(JSON.stringify(errors)),
       payload: withoutNul(body.slice(0, 65536)),
       request_id: requestId,
     });

@@ -195,6 +195,14 @@ describe('Alertmanager', () => {
     expect(alerts[0].labels['bad\uFFFDlabel']).toBe('x');
     const again = await inbound('alertmanager', key, text);
     expect(again.json()).toMatchObject({ opened: 0, incidentIds: [incidentId] });
+    // An escaped backslash before u0000 is text, not a NUL: kept as sent.
+    const literal = fixture('alertmanager-firing.json');
+    literal.alerts = [{ ...literal.alerts[0], fingerprint: 'literal-nul', labels: { path: 'C:\\u0000' } }];
+    const kept = await inbound('alertmanager', key, literal);
+    expect(kept.statusCode, kept.body).toBe(200);
+    const [literalIncident] = kept.json().incidentIds;
+    const keptAlerts = (await t.request('GET', `/api/v1/incidents/${literalIncident}/alerts`)).json().items;
+    expect(keptAlerts[0].labels.path).toBe('C:\\u0000');
 
     const rawNul = await inbound('alertmanager', key, '{"version": "4", "alerts": [\u0000]}');
     expect(rawNul.statusCode, rawNul.body).toBe(400);
