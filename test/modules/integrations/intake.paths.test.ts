@@ -373,3 +373,56 @@ describe('the claim batch in one statement', () => {
     expect((await deliveries(id)).filter((d) => d.opened > 0)).toHaveLength(2);
   });
 });
+
+describe('mapping alerts to incidents', () => {
+  it('applies the severity map and the label rules (service, category, group, CI) on every way', async () => {
+    const service = (
+      await t.request('POST', '/api/v1/services', { body: { code: 'payments', name: 'Payments' } })
+    ).json();
+    expect(service.id).toBeTruthy();
+    const dba = (
+      await t.request('POST', '/api/v1/groups', { body: { name: 'DBA on call', tier: 2 } })
+    ).json();
+    const { key } = await integration({
+      severityMap: { medium: { impact: 'low', urgency: 'low' } },
+      rules: [
+        { match: { label: 'service' }, set: { serviceCode: '$value' } },
+        { match: { label: 'team', value: 'dba' }, set: { groupId: dba.id } },
+        { match: { label: 'alertname', value: 'DiskFull' }, set: { category: 'hardware.pc' } },
+        { match: { label: 'instance' }, set: { ci: 'host $value' } },
+      ],
+    });
+    const mapped = (fingerprint: string, status: 'firing' | 'resolved' = 'firing') => {
+      const a = alert(fingerprint, status);
+      return {
+        ...a,
+        labels: { ...a.labels, alertname: 'DiskFull', service: 'payments', team: 'dba', severity: 'warning' },
+      };
+    };
+    const plain = alert('map-plain');
+    // The claim lane (one statement) for the first, the per-alert way (a resolve in the post) for the second.
+    const batch = await post(key, group([mapped('map-claim'), plain]));
+    const general = await post(key, group([mapped('map-general'), alert('map-unknown', 'resolved')]));
+    for (const reply of [batch, general]) expect(reply.statusCode, reply.body).toBe(200);
+    const ids = [...batch.json().incidentIds, ...general.json().incidentIds] as string[];
+    const incidents = await Promise.all(
+      ids.map(async (id) => (await t.request('GET', `/api/v1/incidents/${id}`)).json()),
+    );
+    const byTitle = (fingerprint: string) =>
+      incidents.filter((i) => i.description.includes(`${fingerprint}.example.internal`));
+    for (const fingerprint of ['map-claim', 'map-general']) {
+      const [incident] = byTitle(fingerprint);
+      expect(incident).toMatchObject({
+        serviceId: service.id,
+        groupId: dba.id,
+        category: 'hardware.pc',
+        impact: 'low',
+        urgency: 'low',
+        priority: 'P5',
+      });
+      expect(incident.description).toContain(`CI: host ${fingerprint}.example.internal:9100`);
+    }
+    const [unmapped] = byTitle('map-plain');
+    expect(unmapped).toMatchObject({ serviceId: null, category: null, impact: 'low', urgency: 'low' });
+  });
+});
