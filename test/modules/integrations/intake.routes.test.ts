@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
@@ -297,6 +298,76 @@ describe('Grafana, Zabbix, CloudEvents', () => {
         type,
       ).toBe(true);
     }
+  });
+});
+
+describe('integration settings at work', () => {
+  it('rotates a key: the new one works at once, the old one is refused', async () => {
+    const { id, key: old } = await integration('alertmanager');
+    const rotated = await t.request('POST', `/api/v1/integrations/${id}/rotate-key`);
+    expect(rotated.statusCode, rotated.body).toBe(200);
+    const { key } = rotated.json() as { key: string };
+    expect(key).not.toBe(old);
+    expect((await inbound('alertmanager', old, fixture('alertmanager-firing.json'))).statusCode).toBe(401);
+    expect((await inbound('alertmanager', key, fixture('alertmanager-firing.json'))).statusCode).toBe(200);
+  });
+
+  it('checks the Grafana signature when a signing secret is set, and keeps a refused post', async () => {
+    const secret = 'test-hmac-secret';
+    const { id, key } = await integration('grafana', { signingSecret: secret });
+    const body = readFileSync(new URL('../../fixtures/webhooks/grafana-firing.json', import.meta.url));
+    const sign = (bytes: Buffer) => createHmac('sha256', secret).update(bytes).digest('hex');
+    const signed = await inbound('grafana', key, body.toString('utf8'), {
+      'x-grafana-alerting-signature': sign(body),
+    });
+    expect(signed.statusCode, signed.body).toBe(200);
+    const forged = await inbound('grafana', key, body.toString('utf8'), {
+      'x-grafana-alerting-signature': sign(Buffer.from('something else')),
+    });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().code).toBe('INTEGRATION_BAD_SIGNATURE');
+    const unsigned = await inbound('grafana', key, body.toString('utf8'));
+    expect(unsigned.statusCode).toBe(401);
+    const log = (await t.request('GET', `/api/v1/integrations/${id}/deliveries`)).json().items as {
+      outcome: string;
+      reason: string | null;
+    }[];
+    expect(log.filter((d) => d.outcome === 'rejected').map((d) => d.reason)).toEqual([
+      'bad or missing signature',
+      'bad or missing signature',
+    ]);
+  });
+
+  it('with autoResolve off, a resolve marks the alert resolved but leaves the incident open', async () => {
+    const { key } = await integration('alertmanager', { autoResolve: false });
+    const firing = fixture('alertmanager-firing.json');
+    firing.alerts[0].fingerprint = 'no-auto-resolve';
+    const opened = await inbound('alertmanager', key, firing);
+    const [incidentId] = opened.json().incidentIds;
+    const resolved = fixture('alertmanager-resolved.json');
+    resolved.alerts[0].fingerprint = 'no-auto-resolve';
+    expect((await inbound('alertmanager', key, resolved)).statusCode).toBe(200);
+    const alerts = (await t.request('GET', `/api/v1/incidents/${incidentId}/alerts`)).json().items;
+    expect(alerts[0].status).toBe('resolved');
+    expect((await t.request('GET', `/api/v1/incidents/${incidentId}`)).json().status).toBe('new');
+  });
+
+  it('keeps the raw payload with the alert up to 16 kB, and only its size beyond', async () => {
+    const { key } = await integration('alertmanager');
+    const big = fixture('alertmanager-firing.json');
+    big.alerts[0].fingerprint = 'big-payload';
+    big.alerts[0].annotations = { ...big.alerts[0].annotations, description: 'x'.repeat(20_000) };
+    const reply = await inbound('alertmanager', key, big);
+    expect(reply.statusCode, reply.body).toBe(200);
+    const [incidentId] = reply.json().incidentIds;
+    const [alert] = (await t.request('GET', `/api/v1/incidents/${incidentId}/alerts`)).json().items;
+    expect(alert.raw).toEqual({ truncated: true, bytes: Buffer.byteLength(JSON.stringify(big)) });
+    const small = fixture('alertmanager-firing.json');
+    small.alerts[0].fingerprint = 'small-payload';
+    const kept = await inbound('alertmanager', key, small);
+    const [smallIncident] = kept.json().incidentIds;
+    const [smallAlert] = (await t.request('GET', `/api/v1/incidents/${smallIncident}/alerts`)).json().items;
+    expect(smallAlert.raw).toEqual(small);
   });
 });
 
