@@ -58,6 +58,64 @@ describe('integrations', () => {
   });
 });
 
+describe('integration records', () => {
+  it('changes an integration with If-Match, names bad references, refuses a stale version', async () => {
+    const { id } = await integration('alertmanager');
+    const patched = await t.request('PATCH', `/api/v1/integrations/${id}`, {
+      headers: { 'if-match': '"1"' },
+      body: { name: 'renamed', flapWindowSeconds: 60, autoResolve: false },
+    });
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({
+      name: 'renamed',
+      flapWindowSeconds: 60,
+      autoResolve: false,
+      version: 2,
+    });
+    expect(patched.headers.etag).toBe('"2"');
+    const stale = await t.request('PATCH', `/api/v1/integrations/${id}`, {
+      headers: { 'if-match': '"1"' },
+      body: { name: 'again' },
+    });
+    expect(stale.statusCode).toBe(412);
+    const badGroup = await t.request('PATCH', `/api/v1/integrations/${id}`, {
+      body: {
+        rules: [{ match: { label: 'team' }, set: { groupId: '00000000-0000-4000-8000-000000000000' } }],
+      },
+    });
+    expect(badGroup.statusCode).toBe(400);
+    expect(badGroup.json().errors[0].pointer).toBe('/rules/0/set/groupId');
+    expect((await t.request('GET', `/api/v1/integrations/${id}`)).json()).toMatchObject({
+      name: 'renamed',
+      version: 2,
+    });
+  });
+
+  it("a key bound to another customer neither sees nor changes a customer's integrations", async () => {
+    const { id } = await integration('alertmanager');
+    const other = (
+      await t.request('POST', '/api/v1/customers', { body: { name: 'Other Co', code: 'OTHERMON' } })
+    ).json().id as string;
+    const bound = await t.key('manager', other);
+    expect((await t.request('GET', `/api/v1/integrations/${id}`, { token: bound })).statusCode).toBe(404);
+    expect(
+      (await t.request('PATCH', `/api/v1/integrations/${id}`, { token: bound, body: { name: 'taken' } }))
+        .statusCode,
+    ).toBe(404);
+    expect(
+      (await t.request('POST', `/api/v1/integrations/${id}/rotate-key`, { token: bound })).statusCode,
+    ).toBe(404);
+    expect(
+      (await t.request('GET', `/api/v1/integrations/${id}/deliveries`, { token: bound })).statusCode,
+    ).toBe(404);
+    const listed = (await t.request('GET', '/api/v1/integrations?limit=500', { token: bound })).json()
+      .items as {
+      id: string;
+    }[];
+    expect(listed.map((i) => i.id)).not.toContain(id);
+  });
+});
+
 describe('Alertmanager', () => {
   it('opens one incident, counts repeats, and resolves it when the alert resolves', async () => {
     const { key, id } = await integration('alertmanager');
