@@ -119,6 +119,9 @@ export function lockIncident(trx: Tx, scope: Scope, id: string) {
     .executeTakeFirst();
 }
 
+/** A new incident's row as `createMany` builds it: what the caller decides, before the defaults. */
+export type NewIncidentRow = Insertable<IncidentsTable> & { id: string };
+
 /**
  * Inserts incidents and their first timeline entries (at least one each, `timelines[i]` for
  * `rows[i]`) in one statement (one round trip): ids are chosen by the caller, so the entries need
@@ -126,7 +129,7 @@ export function lockIncident(trx: Tx, scope: Scope, id: string) {
  */
 export async function insertIncidentsWithEvents(
   trx: Tx,
-  rows: (Insertable<IncidentsTable> & { id: string })[],
+  rows: NewIncidentRow[],
   ctx: RequestContext,
   timelines: TimelineEntry[][],
 ): Promise<IncidentRecord[]> {
@@ -143,9 +146,6 @@ export async function insertIncidentsWithEvents(
   const byId = new Map(inserted.map((r) => [r.id, r]));
   return rows.map((r) => byId.get(r.id)!);
 }
-
-/** A new incident's row as `createMany` builds it: what the caller decides, before the defaults. */
-export type NewIncidentRow = Insertable<IncidentsTable> & { id: string };
 
 const EPOCH = new Date(0);
 /**

@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { postInbound } from '../../helpers/intake.ts';
 
 let t: TestApp;
 let customerId: string;
@@ -38,13 +39,7 @@ const group = (alerts: ReturnType<typeof alert>[]) => ({
   externalURL: 'http://alertmanager.example.internal',
   alerts,
 });
-const post = (key: string, body: unknown) =>
-  t.app.inject({
-    method: 'POST',
-    url: '/api/v1/inbound/alertmanager',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+const post = (key: string, body: unknown) => postInbound(t.app, 'alertmanager', key, body);
 
 interface AlertRow {
   dedup_key: string;

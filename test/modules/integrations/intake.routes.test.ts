@@ -1,13 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { enqueueEvent, fixture, fixtureBytes, postInbound } from '../../helpers/intake.ts';
 
 let t: TestApp;
 let customerId: string;
-
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/webhooks/${name}`, import.meta.url), 'utf8'));
 
 async function integration(type: string, extra: Record<string, unknown> = {}) {
   const res = await t.request('POST', '/api/v1/integrations', {
@@ -18,12 +15,7 @@ async function integration(type: string, extra: Record<string, unknown> = {}) {
 }
 
 const inbound = (type: string, key: string, body: unknown, headers: Record<string, string> = {}) =>
-  t.app.inject({
-    method: 'POST',
-    url: `/api/v1/inbound/${type}`,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-    payload: typeof body === 'string' ? body : JSON.stringify(body),
-  });
+  postInbound(t.app, type, key, body, headers);
 
 const incidentsOf = async (source: string) =>
   (await t.request('GET', `/api/v1/incidents?source=${source}&customerId=${customerId}&limit=500`)).json()
@@ -226,7 +218,7 @@ describe('Alertmanager', () => {
     const truncated = await inbound(
       'alertmanager',
       key,
-      readFileSync(new URL('../../fixtures/webhooks/bad-truncated-json.json', import.meta.url), 'utf8'),
+      fixtureBytes('bad-truncated-json.json').toString('utf8'),
     );
     expect(truncated.statusCode).toBe(400);
     const deliveries = (await t.request('GET', `/api/v1/integrations/${id}/deliveries`)).json().items;
@@ -283,13 +275,7 @@ describe('Alertmanager', () => {
 });
 
 describe('PagerDuty Events API v2', () => {
-  const enqueue = (body: unknown) =>
-    t.app.inject({
-      method: 'POST',
-      url: '/v2/enqueue',
-      headers: { 'content-type': 'application/json' },
-      payload: JSON.stringify(body),
-    });
+  const enqueue = (body: unknown) => enqueueEvent(t.app, body);
 
   it('triggers, acknowledges and resolves by dedup_key, answering as PagerDuty does', async () => {
     const { key } = await integration('pagerduty');
@@ -373,7 +359,7 @@ describe('integration settings at work', () => {
   it('checks the Grafana signature when a signing secret is set, and keeps a refused post', async () => {
     const secret = 'test-hmac-secret';
     const { id, key } = await integration('grafana', { signingSecret: secret });
-    const body = readFileSync(new URL('../../fixtures/webhooks/grafana-firing.json', import.meta.url));
+    const body = fixtureBytes('grafana-firing.json');
     const sign = (bytes: Buffer) => createHmac('sha256', secret).update(bytes).digest('hex');
     const signed = await inbound('grafana', key, body.toString('utf8'), {
       'x-grafana-alerting-signature': sign(body),

@@ -3,24 +3,16 @@
  * an alert opens gets its agreement's clocks; PagerDuty `acknowledge` meets the response clock; the
  * resolve that auto-resolves the incident stops the resolution clock.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
+import { enqueueEvent, fixture } from '../../helpers/intake.ts';
 
 let t: TestApp;
 let key: string;
 
 const post = (url: string, body: unknown) => t.request('POST', url, { body });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../fixtures/webhooks/${name}`, import.meta.url), 'utf8'));
-const enqueue = (body: unknown) =>
-  t.app.inject({
-    method: 'POST',
-    url: '/v2/enqueue',
-    headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+const enqueue = (body: unknown) => enqueueEvent(t.app, body);
 
 interface Clock {
   metric: string;

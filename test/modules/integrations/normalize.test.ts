@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type AlertSource,
@@ -14,9 +14,10 @@ import {
   ZABBIX_MEDIA_PARAMETERS,
   ZABBIX_MEDIA_SCRIPT,
 } from '../../../src/modules/integrations/normalize/index.ts';
+import { fixtureBytes, fixtureUrl } from '../../helpers/intake.ts';
 
-const DIR = new URL('../../fixtures/webhooks/', import.meta.url);
-const raw = (name: string): Buffer => readFileSync(new URL(name, DIR));
+const raw = fixtureBytes;
+// Typed unknown here: the normalisers take whatever a sender posts.
 const fixture = (name: string): unknown => JSON.parse(raw(name).toString('utf8'));
 const NOW = new Date('2026-08-20T12:00:00.000Z');
 const OPTS = { now: NOW, generateKey: () => 'generated-key-0001' };
@@ -168,7 +169,7 @@ describe('fixtures-index.json', () => {
     }
   });
 
-  const accepted = ENTRIES.filter(([name, e]) => SENDERS[e.sender] && existsSync(new URL(name, DIR)));
+  const accepted = ENTRIES.filter(([name, e]) => SENDERS[e.sender] && existsSync(fixtureUrl(name)));
   it('has the fixtures of our senders copied', () => {
     expect(accepted.map(([n]) => n).sort()).toEqual(
       ENTRIES.filter(([, e]) => SENDERS[e.sender])
@@ -214,7 +215,7 @@ describe('fixtures-index.json', () => {
     });
   });
 
-  const rejected = Object.entries(REJECTS).filter(([name]) => existsSync(new URL(name, DIR)));
+  const rejected = Object.entries(REJECTS).filter(([name]) => existsSync(fixtureUrl(name)));
   it.each(rejected)('%s is rejected at the bad fields', (name, expected) => {
     if (expected === 'other-module') return;
     if (expected === 'not-json') {
