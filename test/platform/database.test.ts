@@ -41,3 +41,54 @@ describe('connection pool', () => {
     expect(rows[0]!.at.toISOString()).toBe('2026-01-02T03:04:05.678Z');
   });
 });
+
+describe('tessera_cjk_bigrams (incidents.search_bigrams)', () => {
+  /** The definition: every distinct pair of adjacent characters that are both CJK, sorted. */
+  const CJK = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]$/u;
+  const reference = (t: string) => {
+    const chars = [...t];
+    const pairs = new Set<string>();
+    for (let i = 0; i + 1 < chars.length; i++)
+      if (CJK.test(chars[i]!) && CJK.test(chars[i + 1]!)) pairs.add(chars[i]! + chars[i + 1]!);
+    return [...pairs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  };
+
+  it('gives the CJK pairs of a text, as the definition says, for ASCII, Chinese, mixed and edge cases', async () => {
+    // Characters at and just past the edges of the three CJK blocks, ASCII, and a character
+    // outside the Basic Multilingual Plane.
+    const alphabet = [
+      ...'磁盘空间不足数据库 a-9',
+      '\u3400',
+      '\u4dbf',
+      '\u33ff',
+      '\u4dc0',
+      '\u4e00',
+      '\u9fff',
+    ];
+    alphabet.push('\ua000', '\uf900', '\ufaff', '\ufb00', '\u{20000}');
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const texts = [
+      '',
+      'a',
+      '磁',
+      'InstanceDown on db-01: disk full',
+      '磁盘空间不足 on 数据库服务器 db-01 告 警',
+      ...Array.from({ length: 300 }, () =>
+        Array.from(
+          { length: 1 + Math.floor(random() * 30) },
+          () => alphabet[Math.floor(random() * alphabet.length)],
+        ).join(''),
+      ),
+    ];
+    const { rows } = await sql<{ t: string; bigrams: string[] }>`
+      SELECT t, tessera_cjk_bigrams(t) AS bigrams FROM unnest(${texts}::text[]) AS t`.execute(db);
+    expect(rows).toHaveLength(texts.length);
+    for (const row of rows) expect(row.bigrams, JSON.stringify(row.t)).toEqual(reference(row.t));
+    const none = await sql<{ bigrams: string[] }>`SELECT tessera_cjk_bigrams(NULL) AS bigrams`.execute(db);
+    expect(none.rows[0]!.bigrams).toEqual([]);
+  });
+});
