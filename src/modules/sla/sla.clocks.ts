@@ -48,8 +48,6 @@ export interface EvaluatedClock {
   cycle: number;
   snapshot: Snapshot;
   result: ClockResult | null;
-  /** Stored and final (met, cancelled, or breached and met): shown as stored, never recomputed. */
-  frozen: boolean;
 }
 
 const SLA_ACTOR: RequestContext = {
@@ -190,11 +188,8 @@ export function createClockEngine({
       const snapshot = { terms: row.terms, calendar: row.calendar } as unknown as Snapshot;
       // Clocks are recomputed from their own snapshot, so agreement or calendar edits never rewrite
       // them; only the ticket's history can (a reopen under the resume policy continues a met clock).
-      const frozen = false;
       const stillApplies = agreements.some((a) => a.id === row.agreement_id);
-      const result = frozen
-        ? null
-        : computeClock(snapshot.terms, snapshot.calendar, history, row.metric, row.cycle, now);
+      const result = computeClock(snapshot.terms, snapshot.calendar, history, row.metric, row.cycle, now);
       out.push({
         row,
         agreementId: row.agreement_id,
@@ -205,7 +200,6 @@ export function createClockEngine({
           result && !stillApplies && result.state !== 'met' && result.state !== 'breached'
             ? { ...result, state: 'cancelled', next: null }
             : result,
-        frozen,
       });
     }
     const calendars = new Map<string, CalendarSpec>();
@@ -230,7 +224,6 @@ export function createClockEngine({
               cycle,
               snapshot,
               result,
-              frozen: false,
             });
         }
       }
@@ -274,7 +267,7 @@ export function createClockEngine({
       const clocks = await evaluate(trx, history, now);
       let count = 0;
       for (const clock of clocks) {
-        if (clock.frozen || !clock.result) continue;
+        if (!clock.result) continue;
         clockCount++;
         const r = clock.result;
         const due = r.next?.at ?? null;
@@ -527,7 +520,7 @@ export function createClockEngine({
     return {
       clocks: clocks.map((c) => {
         const terms = c.snapshot.terms;
-        if (c.frozen || !c.result) {
+        if (!c.result) {
           const row = c.row!;
           return {
             id: row.id,
@@ -581,19 +574,16 @@ export function createClockEngine({
   }
 
   async function explain(ticketType: TicketType, ticketId: string) {
-    const { history, clocks, now } = await clocksForApi(ticketType, ticketId);
+    const { history, clocks } = await clocksForApi(ticketType, ticketId);
     if (!history) return { clocks: [] };
     return {
       clocks: clocks.map((c) => {
-        // Frozen clocks are explained from their snapshot up to the instant they stopped.
-        const until = c.frozen && c.row ? (c.row.met_at?.getTime() ?? c.row.computed_at.getTime()) : now;
-        const r =
-          c.result ?? computeClock(c.snapshot.terms, c.snapshot.calendar, history, c.metric, c.cycle, until);
+        const r = c.result;
         return {
           agreementId: c.agreementId,
           metric: c.metric,
           cycle: c.cycle,
-          state: (c.frozen ? c.row!.state : r?.state) ?? 'cancelled',
+          state: r?.state ?? 'cancelled',
           elapsedSeconds: Math.floor((r?.elapsedMs ?? 0) / 1000),
           targetSeconds: Math.round((r?.targetMs ?? 0) / 1000),
           segments: (r?.segments ?? []).map((s) => ({
