@@ -954,23 +954,25 @@ export function createIntegrationService({ db }: { db: Database }) {
 
 export type IntegrationService = ReturnType<typeof createIntegrationService>;
 
-/** Integration keys resolved with a short in-process cache (like API keys). */
+/**
+ * Integration keys resolved through a LookupMemo: each key costs one query per `ttlMs` per process
+ * (posts that come with it while that query runs share it), so a change to an integration reaches
+ * intake within `ttlMs`. Keyed by the key itself: hashing it is the lookup's job, not every post's.
+ */
 export class IntegrationKeys {
-  private readonly entries = new Map<string, { row: repo.IntegrationRow | null; until: number }>();
+  private readonly memo: LookupMemo;
   constructor(
     private readonly db: Database,
-    private readonly ttlMs = 2000,
-  ) {}
+    ttlMs = 2000,
+  ) {
+    this.memo = new LookupMemo(ttlMs);
+  }
 
-  async resolve(key: string): Promise<repo.IntegrationRow | null> {
-    const hash = hashKey(key);
-    const now = Date.now();
-    const hit = this.entries.get(hash);
-    if (hit && hit.until > now) return hit.row;
-    const row = (await repo.findIntegrationByKeyHash(this.db, hash)) ?? null;
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(hash, { row, until: now + this.ttlMs });
-    return row;
+  resolve(key: string): Promise<repo.IntegrationRow | null> {
+    return this.memo.get(
+      key,
+      async () => (await repo.findIntegrationByKeyHash(this.db, hashKey(key))) ?? null,
+    );
   }
 }
 

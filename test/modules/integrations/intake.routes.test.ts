@@ -1,5 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../../src/db/db.ts';
+import type { DB } from '../../../src/db/schema.ts';
+import { IntegrationKeys } from '../../../src/modules/integrations/integrations.service.ts';
 import { startTestApp, type TestApp } from '../../helpers/app.ts';
 import { enqueueEvent, fixture, fixtureBytes, postInbound } from '../../helpers/intake.ts';
 
@@ -354,6 +358,36 @@ describe('integration settings at work', () => {
     expect(key).not.toBe(old);
     expect((await inbound('alertmanager', old, fixture('alertmanager-firing.json'))).statusCode).toBe(401);
     expect((await inbound('alertmanager', key, fixture('alertmanager-firing.json'))).statusCode).toBe(200);
+  });
+
+  it('resolves a key with one query per period, shared by the posts that wait for it', async () => {
+    const { id, key } = await integration('alertmanager');
+    let queries = 0;
+    const db = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: createPool(t.databaseUrl, 4) }),
+      log: (event) => {
+        if (event.level === 'query') queries++;
+      },
+    });
+    try {
+      const keys = new IntegrationKeys(db, 300);
+      const first = await Promise.all(Array.from({ length: 20 }, () => keys.resolve(key)));
+      expect(first.map((row) => row?.id)).toEqual(Array(20).fill(id));
+      expect(queries).toBe(1);
+      expect((await keys.resolve(key))?.id).toBe(id);
+      expect(await keys.resolve('not-a-key')).toBeNull();
+      expect(queries).toBe(2);
+      // A rotation reaches intake once the period is over: the old key stops, the new one works.
+      const rotated = await t.request('POST', `/api/v1/integrations/${id}/rotate-key`);
+      const fresh = (rotated.json() as { key: string }).key;
+      expect((await keys.resolve(key))?.id).toBe(id);
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(await keys.resolve(key)).toBeNull();
+      expect((await keys.resolve(fresh))?.id).toBe(id);
+      expect(queries).toBe(4);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('checks the Grafana signature when a signing secret is set, and keeps a refused post', async () => {
