@@ -10,8 +10,10 @@
  * step uses more when its rate needs them to keep replies of twice the p99 goal in flight, and at
  * most 4 x its rate, at least 2, so that no connection idles into the timeout; see connectionsFor), POOL
  * (2000 alerts fired before measuring; the repeats are drawn from them), START_RATES (size:req/s list,
- * "1:100,10:25,100:4"), MAX_STEPS per size (8), REFINE bisection steps between the last passing and
- * the first failing rate (2), PACING (smooth | autocannon), BASELINE_LADDER=0 to skip the baseline's
+ * "1:100,10:25,100:8"), MAX_STEPS per size (8), REFINE bisection steps between the last passing and
+ * the first failing rate (3: the figure is within 1/16 of the first failing rate above it),
+ * MIN_REPLIES (200: a rate step lasts long enough for this many replies, so that its p99 is not
+ * just its slowest reply), PACING (smooth | autocannon), BASELINE_LADDER=0 to skip the baseline's
  * own rate ladder, WITH_WORKER=1 to run a worker process too (outbox relay, SLA recompute; "srv
  * ms/req" stays the API process alone, "pg ms/req" includes the worker's backends),
  * TRACE=0 to skip the in-process query trace and EXPLAINs (TRACE_ONLY=1: only the pool and the
@@ -86,7 +88,8 @@ const WARMUP_S = Number(env.WARMUP_S ?? 3);
 const CONNECTIONS = Number(env.CONNECTIONS ?? 64);
 const POOL = Number(env.POOL ?? 2000);
 const MAX_STEPS = Number(env.MAX_STEPS ?? 8);
-const REFINE = Number(env.REFINE ?? 2);
+const REFINE = Number(env.REFINE ?? 3);
+const MIN_REPLIES = Number(env.MIN_REPLIES ?? 200);
 const PACING = (env.PACING ?? 'smooth') as 'smooth' | 'autocannon';
 const BASELINE_LADDER = env.BASELINE_LADDER !== '0';
 const WITH_WORKER = env.WITH_WORKER === '1';
@@ -120,7 +123,7 @@ const TIMELINE_MS = Number(env.TIMELINE_MS ?? 500);
 /** The schema's maximum for rateLimitPerMinute (16,667 posts/s). */
 const INTEGRATION_RATE_LIMIT = 1_000_000;
 const START_RATES: Record<number, number> = Object.fromEntries(
-  (env.START_RATES ?? '1:100,10:25,100:4').split(',').map((pair) => pair.split(':').map(Number)),
+  (env.START_RATES ?? '1:100,10:25,100:8').split(',').map((pair) => pair.split(':').map(Number)),
 );
 const BASELINE_START_RATE = 400;
 
@@ -770,7 +773,15 @@ async function ladder(
   const run = async (rate: number) => {
     const once = async () => {
       const r = await runStep(
-        { label: `${name} @${rate}`, target: target.name, size, rate, duration: STEP_S, record: true },
+        {
+          label: `${name} @${rate}`,
+          target: target.name,
+          size,
+          rate,
+          // Long enough for MIN_REPLIES replies: a p99 over fewer is the slowest one or two.
+          duration: Math.max(STEP_S, Math.ceil(MIN_REPLIES / rate)),
+          record: true,
+        },
         target,
         factory,
         POOL,
