@@ -25,7 +25,8 @@
  * (redis://127.0.0.1:6379), WAIT_QUIET s (120) / QUIET_PCT (30): before each step wait for other
  * work on the machine to drop below QUIET_PCT % busy; NOISY_PCT (15): a failed step during which
  * other processes used more than this share of the machine is run once more (an unthrottled run
- * too; the quieter of the two counts), VACUUM=0 to skip the VACUUM (ANALYZE) before each payload
+ * too; the quieter of the two counts), ANALYZE=0 to skip the auto-analyze that the bench does in
+ * autovacuum's way before each step (for a PostgreSQL that runs without autovacuum), VACUUM=0 to skip the VACUUM (ANALYZE) before each payload
  * size (autovacuum's work, for a PostgreSQL that runs without it), TIMELINE=1 (TIMELINE_MS, 500) to
  * sample what could stall the server during each step and print the intervals with slow replies,
  * LOADGEN_NICE (-10: this process's priority, set after the servers started; 0 leaves it).
@@ -115,6 +116,16 @@ const NEW_SHARE = Number(env.NEW_SHARE ?? 0.1);
  * versions and GIN pending lists the last one left). VACUUM=0 skips it.
  */
 const VACUUM = env.VACUUM !== '0';
+/**
+ * Before each step, ANALYZE the tables that autovacuum's auto-analyze would have analyzed by then:
+ * at most once a minute (autovacuum_naptime), those changed in more than 50 rows + 10 % of their
+ * rows since their last analyze (its default threshold and scale factor). The CI machine's PostgreSQL
+ * runs without autovacuum, and then plans made while a table was small stay: a prepared statement's
+ * generic plan, made on a connection's sixth execution, seq-scans the alerts table it found at 2,000
+ * rows long after it has grown (PostgreSQL plans again when ANALYZE changes the table's statistics).
+ * ANALYZE=0 skips it.
+ */
+const ANALYZE = env.ANALYZE !== '0';
 /** TIMELINE=1: sample server, GC, checkpoint and disk counters every TIMELINE_MS during each step. */
 const TIMELINE = env.TIMELINE === '1';
 /** Niceness of the load generator (this process), -10 by default; 0 leaves it as started. */
@@ -550,6 +561,27 @@ const connectionsFor = (rate: number | null) =>
         Math.min(Math.ceil(rate * 4), Math.max(CONNECTIONS, Math.ceil((rate * 2 * P99_GOAL_MS) / 1000))),
       );
 
+const lastAutoAnalyze = new Map<string, number>();
+/** What autovacuum's auto-analyze would have done by now (see ANALYZE). */
+async function autoAnalyze(dbUrl: string): Promise<void> {
+  const now = Date.now();
+  if (now - (lastAutoAnalyze.get(dbUrl) ?? 0) < 60_000) return;
+  lastAutoAnalyze.set(dbUrl, now);
+  await withClient(dbUrl, async (c) => {
+    const { rows } = await c.query<{ name: string }>(
+      `SELECT format('%I.%I', s.schemaname, s.relname) AS name FROM pg_stat_user_tables s
+         JOIN pg_class c ON c.oid = s.relid
+        WHERE s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)`,
+    );
+    const started = performance.now();
+    for (const { name } of rows) await c.query(`ANALYZE ${name}`);
+    if (rows.length > 0)
+      log(
+        `    auto-analyze (${Math.round(performance.now() - started)} ms): ${rows.map((r) => r.name).join(', ')}`,
+      );
+  });
+}
+
 async function runStep(
   spec: StepSpec,
   target: Target,
@@ -560,6 +592,7 @@ async function runStep(
   const expected =
     Math.ceil((spec.rate ?? 4000 / Math.max(1, spec.size)) * spec.duration * 1.1) + 2 * connections;
   const source = target.name === 'api' ? new BodySource(factory, spec.size, pool, expected) : null;
+  if (ANALYZE && spec.record) await autoAnalyze(target.dbUrl);
   const backgroundBusyPct = spec.record ? await quietEnough(spec.label, WAIT_QUIET, QUIET_PCT) : 0;
 
   const corrected: number[] = [];
