@@ -26,8 +26,8 @@
  * work on the machine to drop below QUIET_PCT % busy; NOISY_PCT (15): a failed step during which
  * other processes used more than this share of the machine is run once more (an unthrottled run
  * too; the quieter of the two counts), ANALYZE=0 to skip the auto-analyze that the bench does in
- * autovacuum's way before each step (for a PostgreSQL that runs without autovacuum), VACUUM=0 to skip the VACUUM (ANALYZE) before each payload
- * size (autovacuum's work, for a PostgreSQL that runs without it), TIMELINE=1 (TIMELINE_MS, 500) to
+ * autovacuum's way before each step, VACUUM=0 to skip the VACUUM (ANALYZE) before each payload size
+ * (both autovacuum's work, for a PostgreSQL that runs without it), TIMELINE=1 (TIMELINE_MS, 500) to
  * sample what could stall the server during each step and print the intervals with slow replies,
  * LOADGEN_NICE (-10: this process's priority, set after the servers started; 0 leaves it).
  *
@@ -561,12 +561,13 @@ const connectionsFor = (rate: number | null) =>
         Math.min(Math.ceil(rate * 4), Math.max(CONNECTIONS, Math.ceil((rate * 2 * P99_GOAL_MS) / 1000))),
       );
 
-const lastAutoAnalyze = new Map<string, number>();
+/** When autoAnalyze last looked (both targets share the bench database). */
+let lastAutoAnalyze = 0;
 /** What autovacuum's auto-analyze would have done by now (see ANALYZE). */
 async function autoAnalyze(dbUrl: string): Promise<void> {
   const now = Date.now();
-  if (now - (lastAutoAnalyze.get(dbUrl) ?? 0) < 60_000) return;
-  lastAutoAnalyze.set(dbUrl, now);
+  if (now - lastAutoAnalyze < 60_000) return;
+  lastAutoAnalyze = now;
   await withClient(dbUrl, async (c) => {
     const { rows } = await c.query<{ name: string }>(
       `SELECT format('%I.%I', s.schemaname, s.relname) AS name FROM pg_stat_user_tables s
